@@ -1,0 +1,45 @@
+"""baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
+from chalice import Chalice
+
+from chalicelib import auth, events, openapi, web
+from chalicelib.errors import ApiError
+
+app = Chalice(app_name="baoming")
+
+
+@app.middleware("http")
+def render_api_errors(event, get_response):
+    try:
+        return get_response(event)
+    except ApiError as error:
+        return web.error_response(error)
+
+
+@app.authorizer()
+def staff_or_admin(auth_request):
+    return auth.authorize(auth_request.token)
+
+
+@app.route("/events", methods=["POST"], authorizer=staff_or_admin)
+def create_event():
+    return web.json_response(events.create_event(web.read_json(app.current_request.raw_body)), 201)
+
+
+@app.route("/events", methods=["GET"], authorizer=staff_or_admin)
+def list_events():
+    return web.json_response(events.list_events(app.current_request.query_params or {}))
+
+
+@app.route("/events/{event_id}", methods=["GET"])
+def get_event(event_id):
+    return web.json_response(events.get_event(event_id))
+
+
+@app.route("/events/{event_id}", methods=["PATCH"], authorizer=staff_or_admin)
+def update_event(event_id):
+    return web.json_response(events.update_event(event_id, web.read_json(app.current_request.raw_body)))
+
+
+@app.route("/openapi.json", methods=["GET"])
+def openapi_document():
+    return web.json_response(openapi.document())

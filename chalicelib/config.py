@@ -1,0 +1,47 @@
+"""Settings from environment variables, read once. Stages set them in .chalice/config.json."""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    table_name: str
+    region: str | None
+    dynamodb_endpoint: str | None
+    s3_endpoint: str | None
+    public_base_url: str
+    # Locally the secret values themselves; when deployed, names of SSM SecureString parameters.
+    admin_token: str | None
+    admin_token_param: str | None
+    token_signing_keys: str | None
+    token_signing_keys_param: str | None
+    privacy_notice_version: str
+
+
+def _optional(name: str) -> str | None:
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    return Settings(
+        table_name=os.environ.get("TABLE_NAME", "baoming"),
+        region=_optional("AWS_REGION") or _optional("AWS_DEFAULT_REGION"),
+        dynamodb_endpoint=_optional("DYNAMODB_ENDPOINT"),
+        s3_endpoint=_optional("S3_ENDPOINT") or _optional("DYNAMODB_ENDPOINT"),
+        public_base_url=os.environ.get("PUBLIC_BASE_URL", "").rstrip("/"),
+        admin_token=_optional("ADMIN_TOKEN"),
+        admin_token_param=_optional("ADMIN_TOKEN_PARAM"),
+        token_signing_keys=_optional("TOKEN_SIGNING_KEYS"),
+        token_signing_keys_param=_optional("TOKEN_SIGNING_KEYS_PARAM"),
+        privacy_notice_version=os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11-01"),
+    )
+
+
+def reset_for_tests() -> None:
+    """Forget cached settings (tests change the environment between sessions)."""
+    settings.cache_clear()

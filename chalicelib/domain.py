@@ -1,0 +1,93 @@
+"""Domain rules of baoming: event kinds and roles, consistency of an event, seat counts.
+
+Pure functions on plain dicts, free of I/O, so they can be tested in microseconds.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, Mapping
+
+# Asia/Shanghai has been UTC+8 without DST since 1991; a fixed offset needs no tz database.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+AWARD_CEREMONY = "award_ceremony"
+COLLECTOR_EXCHANGE = "collector_exchange"
+KIND_ROLES: dict[str, tuple[str, ...]] = {
+    AWARD_CEREMONY: ("nominee", "family", "guest", "media", "volunteer", "audience"),
+    COLLECTOR_EXCHANGE: ("collector", "visitor", "media", "volunteer"),
+}
+KINDS = tuple(KIND_ROLES)
+
+ROLE_LABELS_ZH = {
+    "nominee": "候选人", "family": "家属", "guest": "嘉宾", "media": "媒体",
+    "volunteer": "志愿者", "audience": "观众", "collector": "藏家", "visitor": "参观者",
+}
+
+DEFAULT_RETENTION_DAYS = 180
+
+# Fields an organiser may change after creating an event.
+EDITABLE_EVENT_FIELDS = (
+    "title", "venue", "starts_at", "ends_at", "registration_opens_at",
+    "registration_closes_at", "capacity", "waitlist", "max_party_size", "roles",
+    "retention_days",
+)
+
+
+def now() -> datetime:
+    return datetime.now(SHANGHAI)
+
+
+def to_shanghai_iso(moment: datetime) -> str:
+    return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def parse_iso(value: str) -> datetime:
+    return datetime.fromisoformat(value)
+
+
+def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Cross-field rules of an event (times in order, roles of its kind)."""
+    errors: dict[str, list[str]] = {}
+    starts, ends = event.get("starts_at"), event.get("ends_at")
+    opens, closes = event.get("registration_opens_at"), event.get("registration_closes_at")
+    if starts and ends and parse_iso(ends) <= parse_iso(starts):
+        errors["ends_at"] = ["结束时间必须晚于开始时间"]
+    if opens and closes and parse_iso(closes) <= parse_iso(opens):
+        errors["registration_closes_at"] = ["报名截止时间必须晚于报名开始时间"]
+    if closes and ends and parse_iso(closes) > parse_iso(ends):
+        errors.setdefault("registration_closes_at", []).append("报名截止时间不能晚于活动结束时间")
+    roles = event.get("roles")
+    allowed = KIND_ROLES.get(event.get("kind", ""), ())
+    if roles is not None:
+        unknown = [role for role in roles if role not in allowed]
+        if unknown:
+            errors["roles"] = [f"该类活动没有这些身份：{', '.join(unknown)}；可选：{', '.join(allowed)}"]
+        elif len(set(roles)) != len(roles):
+            errors["roles"] = ["身份不能重复"]
+    return errors
+
+
+def seats_remaining(event: Mapping[str, Any]) -> int:
+    return max(int(event["capacity"]) - int(event.get("seats_confirmed", 0)), 0)
+
+
+def event_counts(event: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "seats_confirmed": int(event.get("seats_confirmed", 0)),
+        "seats_remaining": seats_remaining(event),
+        "waitlisted": int(event.get("waitlisted_count", 0)),
+        "checked_in": int(event.get("checked_in_count", 0)),
+    }
+
+
+PUBLIC_EVENT_FIELDS = (
+    "event_id", "kind", "title", "venue", "starts_at", "ends_at",
+    "registration_opens_at", "registration_closes_at", "capacity", "waitlist",
+    "max_party_size", "roles", "retention_days",
+)
+
+
+def public_event(event: Mapping[str, Any]) -> dict[str, Any]:
+    shown = {name: event.get(name) for name in PUBLIC_EVENT_FIELDS}
+    shown["counts"] = event_counts(event)
+    return shown

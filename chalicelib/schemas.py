@@ -1,0 +1,245 @@
+"""marshmallow schemas: request validation with zh-CN messages, and response shapes for OpenAPI.
+
+Schemas are built once at import; the OpenAPI document is generated from these same classes.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from chalicelib import domain
+
+MESSAGES = {
+    "required": "此项必填",
+    "null": "不能为空",
+    "type": "类型不正确",
+}
+
+SLUG = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
+_CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def _messages(**specific: str) -> dict[str, str]:
+    return {**MESSAGES, **specific}
+
+
+class StrictInteger(fields.Integer):
+    """An integer that is a JSON number: no strings, no floats, no booleans."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("error_messages", _messages(invalid="须为整数", too_large="数值过大"))
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true/false, not "yes" or 1."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("error_messages", _messages(invalid="须为 true 或 false"))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
+class CleanText(fields.String):
+    """Text normalised and trimmed, then length-checked; control characters refused.
+
+    Free text keeps NFC so full-width Chinese punctuation stays as typed; identifiers such
+    as names use NFKC, which folds full-width letters and digits to their plain forms.
+    """
+
+    def __init__(self, min_length: int = 0, max_length: int = 200, form: str = "NFC", **kwargs: Any):
+        self.min_length, self.max_length, self.form = min_length, max_length, form
+        kwargs.setdefault("metadata", {"minLength": min_length, "maxLength": max_length})
+        kwargs.setdefault("error_messages", _messages(
+            invalid="须为文本",
+            control="不能包含控制字符或换行",
+            too_short="不能为空" if min_length <= 1 else f"至少 {min_length} 个字符",
+            too_long=f"不能超过 {max_length} 个字符",
+        ))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        text = unicodedata.normalize(self.form, value).strip()
+        if any(unicodedata.category(ch) in _CONTROL_CATEGORIES for ch in text):
+            raise self.make_error("control")
+        length = len(text)  # code points: 𠮷 counts as one character
+        if length < max(self.min_length, 0) or (self.min_length and not text):
+            raise self.make_error("too_short")
+        if length > self.max_length:
+            raise self.make_error("too_long")
+        return text
+
+
+class AwareTime(fields.AwareDateTime):
+    """ISO 8601 with an offset, kept as a string in Asia/Shanghai time."""
+
+    def __init__(self, **kwargs: Any):
+        kwargs.setdefault("error_messages", _messages(
+            invalid="须为 ISO 8601 时间，例如 2026-12-20T19:00:00+08:00",
+            invalid_awareness="时间须带时区偏移，例如 +08:00",
+        ))
+        super().__init__(format="iso", **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        return domain.to_shanghai_iso(moment)
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class StrictSchema(Schema):
+    error_messages = {"unknown": "不支持的字段", "type": "请求体须为 JSON 对象"}
+
+
+def full_match(pattern: re.Pattern[str], error: str) -> Any:
+    """Like validate.Regexp, but the whole value must match (Regexp only anchors the start)."""
+
+    def check(value: str) -> None:
+        if not pattern.fullmatch(value):
+            raise ValidationError(error)
+
+    return check
+
+
+def _slug(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=full_match(SLUG, "须为 3–64 位小写字母、数字或连字符，且以字母或数字开头"),
+        metadata={"pattern": "^" + SLUG.pattern + "$"},
+        error_messages=_messages(invalid="须为文本"),
+        **kwargs,
+    )
+
+
+def _kind(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(domain.KINDS, error="须为 award_ceremony 或 collector_exchange"),
+        error_messages=_messages(invalid="须为文本"),
+        **kwargs,
+    )
+
+
+def _roles(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(error_messages=_messages(invalid="须为文本")),
+        validate=validate.Length(min=1, max=10, error="至少选择一个身份"),
+        error_messages=_messages(invalid="须为身份列表"),
+        **kwargs,
+    )
+
+
+class EventFieldsSchema(StrictSchema):
+    """Fields shared by creating and editing an event."""
+
+    title = CleanText(1, 100)
+    venue = CleanText(1, 200)
+    starts_at = AwareTime()
+    ends_at = AwareTime()
+    registration_opens_at = AwareTime(allow_none=True)
+    registration_closes_at = AwareTime(allow_none=True)
+    capacity = StrictInteger(validate=validate.Range(min=1, max=100_000, error="须在 1 到 100000 之间"))
+    waitlist = StrictBoolean()
+    max_party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="须在 1 到 20 之间"))
+    roles = _roles()
+    retention_days = StrictInteger(validate=validate.Range(min=1, max=3650, error="须在 1 到 3650 天之间"))
+
+
+class EventCreateSchema(EventFieldsSchema):
+    kind = _kind(required=True)
+    event_id = _slug()
+    title = CleanText(1, 100, required=True)
+    venue = CleanText(1, 200, required=True)
+    starts_at = AwareTime(required=True)
+    ends_at = AwareTime(required=True)
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000, error="须在 1 到 100000 之间"))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors = domain.event_field_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventPatchSchema(EventFieldsSchema):
+    """Every field optional; consistency is checked after merging with the stored event."""
+
+
+class EventCountsSchema(Schema):
+    seats_confirmed = fields.Integer(required=True)
+    seats_remaining = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+
+
+class EventSchema(Schema):
+    event_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(domain.KINDS))
+    title = fields.String(required=True)
+    venue = fields.String(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+    ends_at = fields.String(required=True, metadata={"format": "date-time"})
+    registration_opens_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    registration_closes_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    capacity = fields.Integer(required=True)
+    waitlist = fields.Boolean(required=True)
+    max_party_size = fields.Integer(required=True)
+    roles = fields.List(fields.String(), required=True)
+    retention_days = fields.Integer(required=True)
+    counts = fields.Nested(EventCountsSchema, required=True)
+
+
+class EventListSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String())
+    )
+
+
+class EventListQuerySchema(StrictSchema):
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=100, error="须在 1 到 100 之间"),
+        error_messages=_messages(invalid="须为整数"),
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=2000, error="游标无效"),
+        error_messages=_messages(invalid="游标无效"),
+    )
+
+
+EVENT_CREATE = EventCreateSchema()
+EVENT_PATCH = EventPatchSchema()
+EVENT_LIST_QUERY = EventListQuerySchema()
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict → {"items.0.name": [...]} for forms to show inline."""
+    if isinstance(messages, list):
+        return {prefix or "_schema": [str(m) for m in messages]}
+    flat: dict[str, list[str]] = {}
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        for field, errs in flatten_errors(value, path).items():
+            flat.setdefault(field, []).extend(errs)
+    return flat

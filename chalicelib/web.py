@@ -1,0 +1,35 @@
+"""HTTP shaping shared by the routes: JSON bodies in, JSON responses and error bodies out."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from chalice import Response
+
+from chalicelib.errors import ApiError, InvalidJson
+
+JSON_TYPE = "application/json; charset=utf-8"
+MAX_BODY_BYTES = 64 * 1024
+
+
+def read_json(raw_body: bytes | None) -> Any:
+    if not raw_body:
+        raise InvalidJson(message="请求体不能为空")
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise InvalidJson(message="请求体过大")
+    try:
+        return json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidJson() from error
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": JSON_TYPE, **(headers or {})},
+    )
+
+
+def error_response(error: ApiError) -> Response:
+    return json_response(error.body(), status=error.status)

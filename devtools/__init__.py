@@ -1,0 +1,1 @@
+"""Local development and test tooling. Never shipped to Lambda (outside chalicelib/)."""

@@ -1,0 +1,97 @@
+"""Embedded DynamoDB-compatible server: moto's backend over HTTP, one request at a time.
+
+moto's TransactWriteItems deep-copies whole tables and restores them on cancel without
+any locking, so concurrent requests against moto's stock server over-book seats and
+crash with 500s. Serialising every request behind one lock makes moto's backend behave
+like a linearizable store, which is what our conditional writes rely on.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import sys
+import threading
+from typing import Any, Callable, Iterable
+
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import BaseWSGIServer, make_server
+
+LOCAL_REGION = "us-east-1"
+
+
+class SerialisedWSGIApp:
+    """Runs the wrapped WSGI app under one lock, including the body iteration."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]):
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        with self._lock:
+            result = self._app(environ, start_response)
+            try:
+                return list(result)
+            finally:
+                close = getattr(result, "close", None)
+                if close is not None:
+                    close()
+
+
+class NoDelayRequestHandler(MotoRequestHandler):
+    # http.server writes headers and body in separate sends; with Nagle's algorithm and
+    # the client's delayed ACK each keep-alive response would stall ~40 ms.
+    disable_nagle_algorithm = True
+
+    def log_request(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+
+class EmbeddedDynamoDB:
+    """A moto DynamoDB/S3 server on 127.0.0.1, in a background thread."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        app = SerialisedWSGIApp(DomainDispatcherApplication(create_backend_app))
+        self._server: BaseWSGIServer = make_server(
+            host, port, app, threaded=True, request_handler=NoDelayRequestHandler
+        )
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def endpoint(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "EmbeddedDynamoDB":
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("DYNAMODB_PORT", "8001")))
+    args = parser.parse_args(argv)
+    server = EmbeddedDynamoDB(args.host, args.port).start()
+    # The parent process reads this line to learn the port when --port 0 is used.
+    print(json.dumps({"endpoint": server.endpoint}), flush=True)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    signal.signal(signal.SIGINT, lambda *_: stopped.set())
+    stopped.wait()
+    server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Shared fixtures: a real DynamoDB-compatible server over HTTP and the app served on loopback.
+
+With DYNAMODB_ENDPOINT set, tests use that server; otherwise they start the embedded one
+(devtools.dynamodb_server) in a child process. Each session gets its own table, created
+from infra/'s definition.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Stack:
+    base_url: str
+    admin_token: str
+    table_name: str
+    dynamodb_endpoint: str
+
+    def session(self, token: str | None = None) -> "ApiSession":
+        return ApiSession(self.base_url, token)
+
+    def admin(self) -> "ApiSession":
+        return ApiSession(self.base_url, self.admin_token)
+
+
+class ApiSession:
+    """A requests.Session bound to the stack's base URL (one per thread in concurrent tests)."""
+
+    def __init__(self, base_url: str, token: str | None = None):
+        self.base_url = base_url
+        self.http = requests.Session()
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def request(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 30)
+        return self.http.request(method, self.base_url + path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("POST", path, **kwargs)
+
+    def patch(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PATCH", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("DELETE", path, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    external = os.environ.get("DYNAMODB_ENDPOINT")
+    if external:
+        yield external
+        return
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.dynamodb_server", "--port", "0"],
+        cwd=ROOT, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert process.stdout is not None
+        endpoint = json.loads(process.stdout.readline())["endpoint"]
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def reset_app_caches() -> None:
+    from chalicelib import aws, config, secrets as app_secrets, tokens
+
+    config.reset_for_tests()
+    aws.reset_for_tests()
+    app_secrets.reset_for_tests()
+    tokens.reset_for_tests()
+
+
+@pytest.fixture(scope="session")
+def app_environment(dynamodb_endpoint: str) -> Iterator[dict[str, str]]:
+    env = {
+        "TABLE_NAME": f"baoming-test-{uuid.uuid4().hex[:8]}",
+        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
+        "ADMIN_TOKEN": secrets.token_urlsafe(24),
+        "TOKEN_SIGNING_KEYS": "B:" + secrets.token_urlsafe(32) + ",A:" + secrets.token_urlsafe(32),
+        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "local",
+        "AWS_SECRET_ACCESS_KEY": "local",
+    }
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    reset_app_caches()
+    from chalicelib import aws
+    from devtools.bootstrap import ensure_table
+
+    ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
+    yield env
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+    reset_app_caches()
+
+
+@pytest.fixture(scope="session")
+def stack(app_environment: dict[str, str]) -> Iterator[Stack]:
+    from app import app
+    from devtools.local_server import ServerThread, make_server
+    from devtools.stage import chalice_config
+
+    server = ServerThread(make_server(app, chalice_config("local"))).start()
+    os.environ["PUBLIC_BASE_URL"] = server.base_url
+    reset_app_caches()
+    yield Stack(server.base_url, app_environment["ADMIN_TOKEN"], app_environment["TABLE_NAME"],
+                app_environment["DYNAMODB_ENDPOINT"])
+    server.stop()
+
+
+@pytest.fixture
+def admin(stack: Stack) -> ApiSession:
+    return stack.admin()
+
+
+@pytest.fixture
+def public(stack: Stack) -> ApiSession:
+    return stack.session()
+
+
+def event_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "event_id": f"t-{uuid.uuid4().hex[:12]}",
+        "kind": "award_ceremony",
+        "title": "测试颁奖典礼",
+        "venue": "测试演播厅",
+        "starts_at": "2027-03-01T19:00:00+08:00",
+        "ends_at": "2027-03-01T21:00:00+08:00",
+        "capacity": 10,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}
+
+
+@pytest.fixture
+def make_event(admin: ApiSession):
+    def create(**overrides: Any) -> dict[str, Any]:
+        response = admin.post("/events", json=event_body(**overrides))
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return create
