@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 from typing import Any, Callable, Iterable
@@ -75,6 +76,18 @@ class EmbeddedDynamoDB:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def spawn() -> tuple[subprocess.Popen[str], str]:
+    """Start the embedded server in a child process on a free port; returns it and its endpoint."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.dynamodb_server", "--port", "0"],
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    endpoint = json.loads(process.stdout.readline())["endpoint"]
+    return process, endpoint
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -74,6 +74,19 @@ class NoDelayChaliceHandler(ChaliceRequestHandler):
             json.dumps(body, ensure_ascii=False),
         )
 
+    def __getattr__(self, name: str) -> Any:
+        # Methods Chalice has no handler for (TRACE, CONNECT, ...): a JSON 405, not http.server's HTML 501.
+        if name.startswith("do_"):
+            return self._method_not_allowed
+        raise AttributeError(name)
+
+    def _method_not_allowed(self) -> None:
+        self._send_http_response(
+            405,
+            {"Content-Type": "application/json; charset=utf-8"},
+            json.dumps({"error": "method_not_allowed", "message": "不支持该请求方法"}, ensure_ascii=False),
+        )
+
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:
             super().log_message(format, *args)

@@ -6,11 +6,7 @@ from infra/'s definition.
 """
 from __future__ import annotations
 
-import json
 import os
-import secrets
-import subprocess
-import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,59 +64,28 @@ def dynamodb_endpoint() -> Iterator[str]:
     if external:
         yield external
         return
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.dynamodb_server", "--port", "0"],
-        cwd=ROOT, stdout=subprocess.PIPE, text=True,
-    )
+    from devtools.dynamodb_server import spawn
+
+    process, endpoint = spawn()
     try:
-        assert process.stdout is not None
-        endpoint = json.loads(process.stdout.readline())["endpoint"]
         yield endpoint
     finally:
         process.terminate()
         process.wait(timeout=10)
 
 
-def reset_app_caches() -> None:
-    from chalicelib import aws, config, secrets as app_secrets, tokens
-
-    config.reset_for_tests()
-    aws.reset_for_tests()
-    app_secrets.reset_for_tests()
-    tokens.reset_for_tests()
-
-
 @pytest.fixture(scope="session")
 def app_environment(dynamodb_endpoint: str) -> Iterator[dict[str, str]]:
-    env = {
-        "TABLE_NAME": f"baoming-test-{uuid.uuid4().hex[:8]}",
-        "DYNAMODB_ENDPOINT": dynamodb_endpoint,
-        "ADMIN_TOKEN": secrets.token_urlsafe(24),
-        "TOKEN_SIGNING_KEYS": "B:" + secrets.token_urlsafe(32) + ",A:" + secrets.token_urlsafe(32),
-        "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_ACCESS_KEY_ID": "local",
-        "AWS_SECRET_ACCESS_KEY": "local",
-    }
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    reset_app_caches()
-    from chalicelib import aws
-    from devtools.bootstrap import ensure_table
+    from devtools.local_env import local_environment
 
-    ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
-    yield env
-    for name, value in saved.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
-    reset_app_caches()
+    with local_environment(dynamodb_endpoint) as env:
+        yield env
 
 
 @pytest.fixture(scope="session")
 def stack(app_environment: dict[str, str]) -> Iterator[Stack]:
     from app import app
+    from devtools.local_env import reset_app_caches
     from devtools.local_server import ServerThread, make_server
     from devtools.stage import chalice_config
 
