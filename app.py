@@ -1,7 +1,7 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
 from chalice import Chalice
 
-from chalicelib import auth, events, openapi, web
+from chalicelib import auth, events, openapi, registrations, web
 from chalicelib.errors import ApiError
 
 app = Chalice(app_name="baoming")
@@ -38,6 +38,25 @@ def get_event(event_id):
 @app.route("/events/{event_id}", methods=["PATCH"], authorizer=staff_or_admin)
 def update_event(event_id):
     return web.json_response(events.update_event(event_id, web.read_json(app.current_request.raw_body)))
+
+
+@app.route("/events/{event_id}/registrations", methods=["POST"])
+def register(event_id):
+    request = app.current_request
+    status, body = registrations.register(
+        event_id, web.read_json(request.raw_body), request.headers.get("idempotency-key")
+    )
+    return web.json_response(body, status)
+
+
+@app.route("/tickets/{ticket_token}", methods=["GET"])
+def get_ticket(ticket_token):
+    return web.json_response(registrations.get_ticket(ticket_token), headers=web.PRIVATE)
+
+
+@app.route("/tickets/{ticket_token}/cancel", methods=["POST"])
+def cancel_ticket(ticket_token):
+    return web.json_response(registrations.cancel_ticket(ticket_token), headers=web.PRIVATE)
 
 
 @app.route("/openapi.json", methods=["GET"])

@@ -4,6 +4,7 @@ Pure functions on plain dicts, free of I/O, so they can be tested in microsecond
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Mapping
 
@@ -17,6 +18,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     COLLECTOR_EXCHANGE: ("collector", "visitor", "media", "volunteer"),
 }
 KINDS = tuple(KIND_ROLES)
+EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
 
 ROLE_LABELS_ZH = {
     "nominee": "候选人", "family": "家属", "guest": "嘉宾", "media": "媒体",
@@ -91,3 +93,51 @@ def public_event(event: Mapping[str, Any]) -> dict[str, Any]:
     shown = {name: event.get(name) for name in PUBLIC_EVENT_FIELDS}
     shown["counts"] = event_counts(event)
     return shown
+
+
+# --- registrations --------------------------------------------------------------------------
+
+CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
+STATUS_LABELS_ZH = {CONFIRMED: "已确认", WAITLISTED: "候补中", CANCELLED: "已取消"}
+ITEM_INTENTS = ("exhibit", "exchange", "donate")
+
+
+def registration_is_open(event: Mapping[str, Any], moment: datetime) -> bool:
+    """Open from registration_opens_at (or always) until registration_closes_at (or the event's end)."""
+    opens = event.get("registration_opens_at")
+    closes = event.get("registration_closes_at") or event.get("ends_at")
+    if opens and moment < parse_iso(opens):
+        return False
+    return not (closes and moment >= parse_iso(closes))
+
+
+def registration_field_errors(event: Mapping[str, Any], registration: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Rules that depend on the event: its roles and its party-size limit."""
+    errors: dict[str, list[str]] = {}
+    roles = event.get("roles") or KIND_ROLES[event["kind"]]
+    if registration["role"] not in roles:
+        labels = "、".join(ROLE_LABELS_ZH.get(role, role) for role in roles)
+        errors["role"] = [f"本活动可选的身份：{labels}"]
+    limit = int(event.get("max_party_size", 1))
+    if registration.get("party_size", 1) > limit:
+        errors["party_size"] = [f"每份报名最多 {limit} 人"]
+    return errors
+
+
+def retention_expiry(event: Mapping[str, Any]) -> int:
+    """Epoch seconds when personal data of this event's registrations expires (the TTL)."""
+    ends = parse_iso(event["ends_at"])
+    days = int(event.get("retention_days") or DEFAULT_RETENTION_DAYS)
+    return int((ends + timedelta(days=days)).timestamp())
+
+
+def first_promotable(free_seats: int, waiting: list[Mapping[str, Any]]) -> Mapping[str, Any] | None:
+    """The oldest waiting registration whose party fits the free seats.
+
+    A large party that doesn't fit doesn't block smaller ones behind it.
+    `waiting` must be in waitlist order.
+    """
+    for entry in waiting:
+        if int(entry["party_size"]) <= free_seats:
+            return entry
+    return None

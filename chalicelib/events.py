@@ -48,6 +48,8 @@ def create_event(body: Any) -> dict[str, Any]:
         "retention_days": data.get("retention_days", domain.DEFAULT_RETENTION_DAYS),
         "created_at": stamp,
         "updated_at": stamp,
+        # Phone guards of this event are keyed with this signing key, kept while the event lives.
+        "guard_kid": tokens.keyring().active_id,
         "version": 1,
     }
     try:
@@ -62,7 +64,7 @@ def get_event(event_id: str) -> dict[str, Any]:
 
 
 def require_event(event_id: str, consistent: bool = False) -> dict[str, Any]:
-    event = repository.get_event(event_id, consistent=consistent) if schemas.SLUG.fullmatch(event_id) else None
+    event = repository.get_event(event_id, consistent=consistent) if domain.EVENT_ID.fullmatch(event_id) else None
     if event is None:
         raise EventNotFound()
     return event

@@ -14,6 +14,16 @@ EVENT_ID = {
     "schema": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{2,63}$"},
 }
 ADMIN = [{"bearer": []}]
+TICKET_TOKEN = {
+    "name": "ticket_token", "in": "path", "required": True,
+    "description": "电子票令牌（二维码内容的最后一段），大小写不敏感",
+    "schema": {"type": "string", "maxLength": 200},
+}
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key", "in": "header", "required": False,
+    "description": "同一键与同一请求体重复提交时返回首次的结果，24 小时内有效；同一键配不同请求体返回 422",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[\\x21-\\x7e]+$"},
+}
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -68,6 +78,39 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                 "200": _ok("修改后的活动", schemas.EventSchema), "400": BAD_JSON,
                 "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND,
                 "409": _error("名额低于已确认座位数"), "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/registrations": {
+        "post": {
+            "summary": "报名（按活动类型校验；名额满时进入候补或返回 event_full）",
+            "operationId": "register", "security": [],
+            "parameters": [EVENT_ID, IDEMPOTENCY_KEY],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "oneOf": [schemas.AwardRegistrationSchema, schemas.CollectorRegistrationSchema],
+            }}}},
+            "responses": {
+                "201": _ok("已确认或候补", schemas.RegistrationCreatedSchema), "400": BAD_JSON,
+                "404": NOT_FOUND,
+                "409": _error("event_full / already_registered / registration_closed / idempotency_in_progress"),
+                "422": _error("字段校验失败，或 idempotency_key_reused"),
+            },
+        },
+    },
+    "/tickets/{ticket_token}": {
+        "get": {
+            "summary": "电子票（手机号已打码）", "operationId": "getTicket", "security": [],
+            "parameters": [TICKET_TOKEN],
+            "responses": {"200": _ok("电子票", schemas.TicketSchema), "404": NOT_FOUND},
+        },
+    },
+    "/tickets/{ticket_token}/cancel": {
+        "post": {
+            "summary": "取消报名（幂等；释放座位并按顺序递补候补）", "operationId": "cancelTicket",
+            "security": [], "parameters": [TICKET_TOKEN],
+            "responses": {
+                "200": _ok("已取消", schemas.CancelResultSchema), "404": NOT_FOUND,
+                "409": _error("已签到的票不能取消"),
             },
         },
     },

@@ -1,10 +1,15 @@
 """DynamoDB access for baoming's single table. All reads and writes go through here.
 
 Keys (single-table design):
-  event           pk=EVENT#<event_id>  sk=EVENT         gsi1pk=EVENTS  gsi1sk=<created_at>#<event_id>
+  event           pk=EVENT#<event_id>  sk=EVENT            gsi1pk=EVENTS  gsi1sk=<created_at>#<event_id>
+  registration    pk=EVENT#<event_id>  sk=REG#<registration_id>   (ids sort by registration time)
+  phone guard     pk=EVENT#<event_id>  sk=PHONE#<HMAC(event, phone)>   one per live registration
+  waitlist entry  pk=EVENT#<event_id>  sk=WAIT#<position, 10 digits>   in waitlist order
+  idempotency     pk=IDEM#<sha256(scope, key)>  sk=IDEM   expires by TTL after 24 h
 """
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
@@ -165,3 +170,277 @@ def update_event_fields(event_id: str, changes: Mapping[str, Any], expected_vers
             raise ConditionFailed(_failed_item(error)) from error
         raise
     return from_dynamo(response["Attributes"])
+
+
+# --- registrations -------------------------------------------------------------------------
+
+class TransactionCancelled(Exception):
+    """A TransactWriteItems was cancelled: one reason code (and old item, if any) per action."""
+
+    def __init__(self, codes: list[str], items: list[dict[str, Any] | None]):
+        super().__init__(", ".join(codes))
+        self.codes = codes
+        self.items = items
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.codes) and self.codes[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflicted(self) -> bool:
+        return "TransactionConflict" in self.codes
+
+
+def registration_key(event_id: str, registration_id: str) -> dict[str, str]:
+    return {"pk": f"EVENT#{event_id}", "sk": f"REG#{registration_id}"}
+
+
+def guard_key(event_id: str, guard: str) -> dict[str, str]:
+    return {"pk": f"EVENT#{event_id}", "sk": f"PHONE#{guard}"}
+
+
+def waitlist_key(event_id: str, position: int) -> dict[str, str]:
+    return {"pk": f"EVENT#{event_id}", "sk": f"WAIT#{position:010d}"}
+
+
+def _transact(actions: list[dict[str, Any]]) -> None:
+    for action in actions:
+        next(iter(action.values()))["TableName"] = _table()
+    try:
+        _ddb().transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        raise TransactionCancelled(
+            [reason.get("Code", "None") for reason in reasons],
+            [from_dynamo(reason["Item"]) if reason.get("Item") else None for reason in reasons],
+        ) from error
+
+
+def _put_new(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Put": {"Item": to_dynamo(item), "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def _registration_item(registration: Mapping[str, Any]) -> dict[str, Any]:
+    return {**registration_key(registration["event_id"], registration["registration_id"]),
+            "type": "registration", **registration}
+
+
+def _guard_item(registration: Mapping[str, Any]) -> dict[str, Any]:
+    return {**guard_key(registration["event_id"], registration["phone_guard"]), "type": "phone_guard",
+            "registration_id": registration["registration_id"], "expires_at": registration["expires_at"]}
+
+
+def insert_confirmed(registration: Mapping[str, Any], capacity: int, require_empty_waitlist: bool) -> None:
+    """Registration + phone guard + seat counter in one transaction.
+
+    Actions: 0 registration, 1 phone guard, 2 event counter. The counter only moves if the
+    capacity is still the one the caller read and the party still fits.
+    """
+    seats = int(registration["party_size"])
+    condition = "attribute_exists(pk) AND #cap = :cap AND seats_confirmed <= :max_before"
+    values: dict[str, Any] = {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
+    if require_empty_waitlist:
+        condition += " AND waitlisted_count = :zero"
+        values[":zero"] = 0
+    _transact([
+        _put_new(_registration_item(registration)),
+        _put_new(_guard_item(registration)),
+        {"Update": {
+            "Key": to_dynamo(event_key(registration["event_id"])),
+            "UpdateExpression": "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one",
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#cap": "capacity"},
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+    ])
+
+
+def claim_waitlist_position(event_id: str) -> int:
+    response = _ddb().update_item(
+        TableName=_table(),
+        Key=to_dynamo(event_key(event_id)),
+        UpdateExpression="ADD waitlist_seq :one",
+        ConditionExpression="attribute_exists(pk)",
+        ExpressionAttributeValues={":one": {"N": "1"}},
+        ReturnValues="UPDATED_NEW",
+    )
+    return int(response["Attributes"]["waitlist_seq"]["N"])
+
+
+def insert_waitlisted(registration: Mapping[str, Any]) -> None:
+    """Actions: 0 registration, 1 phone guard, 2 waitlist entry, 3 event counter."""
+    event_id, position = registration["event_id"], int(registration["waitlist_position"])
+    _transact([
+        _put_new(_registration_item(registration)),
+        _put_new(_guard_item(registration)),
+        _put_new({**waitlist_key(event_id, position), "type": "waitlist_entry",
+                  "registration_id": registration["registration_id"],
+                  "party_size": registration["party_size"], "expires_at": registration["expires_at"]}),
+        {"Update": {
+            "Key": to_dynamo(event_key(event_id)),
+            "UpdateExpression": "SET waitlisted_count = waitlisted_count + :one",
+            "ConditionExpression": "attribute_exists(pk)",
+            "ExpressionAttributeValues": to_dynamo({":one": 1}),
+        }},
+    ])
+
+
+def get_registration(event_id: str, registration_id: str, consistent: bool = False) -> dict[str, Any] | None:
+    response = _ddb().get_item(
+        TableName=_table(), Key=to_dynamo(registration_key(event_id, registration_id)), ConsistentRead=consistent
+    )
+    raw = response.get("Item")
+    return from_dynamo(raw) if raw else None
+
+
+def get_registration_and_event(event_id: str, registration_id: str) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+    """Both items in one round trip (BatchGetItem)."""
+    keys = [to_dynamo(registration_key(event_id, registration_id)), to_dynamo(event_key(event_id))]
+    response = _ddb().batch_get_item(RequestItems={_table(): {"Keys": keys, "ConsistentRead": True}})
+    found = [from_dynamo(raw) for raw in response.get("Responses", {}).get(_table(), [])]
+    pending = response.get("UnprocessedKeys") or {}
+    if pending:
+        found.extend(from_dynamo(raw) for raw in _ddb().batch_get_item(RequestItems=pending)
+                     .get("Responses", {}).get(_table(), []))
+    registration = next((item for item in found if item["sk"].startswith("REG#")), None)
+    event = next((item for item in found if item["sk"] == EVENT_SK), None)
+    return registration, event
+
+
+def waitlist_entries(event_id: str, limit: int = 100) -> list[dict[str, Any]]:
+    """The first waiting registrations in waitlist order (strongly consistent)."""
+    response = _ddb().query(
+        TableName=_table(),
+        KeyConditionExpression="pk = :pk AND begins_with(sk, :wait)",
+        ExpressionAttributeValues=to_dynamo({":pk": f"EVENT#{event_id}", ":wait": "WAIT#"}),
+        ConsistentRead=True,
+        Limit=limit,
+    )
+    return [from_dynamo(raw) for raw in response.get("Items", [])]
+
+
+def promote(event_id: str, entry: Mapping[str, Any], capacity: int, promoted_at: str) -> None:
+    """Waitlisted → confirmed, atomically with the counters. Actions: 0 registration, 1 entry, 2 event."""
+    seats = int(entry["party_size"])
+    _transact([
+        {"Update": {
+            "Key": to_dynamo(registration_key(event_id, entry["registration_id"])),
+            "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+            "ConditionExpression": "#status = :waitlisted",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo({":confirmed": "confirmed", ":waitlisted": "waitlisted",
+                                                    ":at": promoted_at}),
+        }},
+        {"Delete": {"Key": to_dynamo(_keys_only(entry, ("pk", "sk"))),
+                    "ConditionExpression": "attribute_exists(pk)"}},
+        {"Update": {
+            "Key": to_dynamo(event_key(event_id)),
+            "UpdateExpression": ("SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one,"
+                                 " waitlisted_count = waitlisted_count - :one"),
+            "ConditionExpression": "#cap = :cap AND seats_confirmed <= :max_before",
+            "ExpressionAttributeNames": {"#cap": "capacity"},
+            "ExpressionAttributeValues": to_dynamo({":n": seats, ":one": 1, ":cap": capacity,
+                                                    ":max_before": capacity - seats}),
+        }},
+    ])
+
+
+def cancel(registration: Mapping[str, Any], cancelled_at: str) -> None:
+    """Cancel a confirmed or waitlisted registration, free its seats or its waitlist place,
+    and release the phone for a new registration. Action 0 fails if the status changed
+    or the ticket was checked in meanwhile."""
+    event_id, status = registration["event_id"], registration["status"]
+    seats = int(registration["party_size"])
+    actions: list[dict[str, Any]] = [
+        {"Update": {
+            "Key": to_dynamo(registration_key(event_id, registration["registration_id"])),
+            "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at REMOVE waitlist_position",
+            "ConditionExpression": "#status = :previous AND attribute_not_exists(checked_in_at)",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo({":cancelled": "cancelled", ":previous": status,
+                                                    ":at": cancelled_at}),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        {"Delete": {"Key": to_dynamo(guard_key(event_id, registration["phone_guard"]))}},
+    ]
+    if status == "confirmed":
+        counters = ("SET seats_confirmed = seats_confirmed - :n, confirmed_count = confirmed_count - :one,"
+                    " cancelled_count = cancelled_count + :one")
+        values = {":n": seats, ":one": 1}
+    else:
+        counters = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
+        values = {":one": 1}
+        actions.append({"Delete": {"Key": to_dynamo(waitlist_key(event_id, int(registration["waitlist_position"])))}})
+    actions.append({"Update": {
+        "Key": to_dynamo(event_key(event_id)),
+        "UpdateExpression": counters,
+        "ExpressionAttributeValues": to_dynamo(values),
+    }})
+    _transact(actions)
+
+
+def registrations_of_event(event_id: str) -> Iterable[dict[str, Any]]:
+    """Every registration of an event, page by page, in registration order."""
+    kwargs: dict[str, Any] = {
+        "TableName": _table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :reg)",
+        "ExpressionAttributeValues": to_dynamo({":pk": f"EVENT#{event_id}", ":reg": "REG#"}),
+    }
+    while True:
+        page = _ddb().query(**kwargs)
+        for raw in page.get("Items", []):
+            yield from_dynamo(raw)
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+# --- idempotency ---------------------------------------------------------------------------
+
+def idempotency_key(scope: str, key: str) -> dict[str, str]:
+    digest = hashlib.sha256(f"{scope}\x00{key}".encode("utf-8")).hexdigest()
+    return {"pk": f"IDEM#{digest}", "sk": "IDEM"}
+
+
+def claim_idempotency(record_key: Mapping[str, str], body_hash: str, now: int, expires_at: int,
+                      in_progress_until: int) -> dict[str, Any] | None:
+    """One conditional put claims the key. Returns None when claimed, else the existing record."""
+    item = {**record_key, "type": "idempotency", "status": "in_progress", "body_hash": body_hash,
+            "expires_at": expires_at, "in_progress_until": in_progress_until}
+    try:
+        _ddb().put_item(
+            TableName=_table(),
+            Item=to_dynamo(item),
+            ConditionExpression=("attribute_not_exists(pk) OR expires_at < :now"
+                                 " OR (#status = :in_progress AND in_progress_until < :now)"),
+            ExpressionAttributeNames={"#status": "status"},
+            ExpressionAttributeValues=to_dynamo({":now": now, ":in_progress": "in_progress"}),
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if _is_condition_failure(error):
+            existing = _failed_item(error)
+            return existing if existing is not None else get_idempotency(record_key)
+        raise
+    return None
+
+
+def get_idempotency(record_key: Mapping[str, str]) -> dict[str, Any] | None:
+    raw = _ddb().get_item(TableName=_table(), Key=to_dynamo(record_key), ConsistentRead=True).get("Item")
+    return from_dynamo(raw) if raw else None
+
+
+def complete_idempotency(record_key: Mapping[str, str], status_code: int, body: str) -> None:
+    _ddb().update_item(
+        TableName=_table(),
+        Key=to_dynamo(record_key),
+        UpdateExpression="SET #status = :completed, status_code = :code, response_body = :body",
+        ExpressionAttributeNames={"#status": "status"},
+        ExpressionAttributeValues=to_dynamo({":completed": "completed", ":code": status_code, ":body": body}),
+    )
+
+
+def release_idempotency(record_key: Mapping[str, str]) -> None:
+    _ddb().delete_item(TableName=_table(), Key=to_dynamo(record_key))

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from chalicelib import domain
+from chalicelib import domain, normalize
 
 MESSAGES = {
     "required": "此项必填",
@@ -18,7 +18,7 @@ MESSAGES = {
     "type": "类型不正确",
 }
 
-SLUG = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
+SLUG = domain.EVENT_ID
 _CONTROL_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 
 
@@ -26,12 +26,16 @@ def _messages(**specific: str) -> dict[str, str]:
     return {**MESSAGES, **specific}
 
 
+def _with_messages(kwargs: dict[str, Any], **defaults: str) -> dict[str, Any]:
+    """Field kwargs whose error_messages extend the field's own zh-CN defaults."""
+    return {**kwargs, "error_messages": {**_messages(**defaults), **kwargs.get("error_messages", {})}}
+
+
 class StrictInteger(fields.Integer):
     """An integer that is a JSON number: no strings, no floats, no booleans."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("error_messages", _messages(invalid="须为整数", too_large="数值过大"))
-        super().__init__(strict=True, **kwargs)
+        super().__init__(strict=True, **_with_messages(kwargs, invalid="须为整数", too_large="数值过大"))
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         if isinstance(value, bool):
@@ -43,8 +47,7 @@ class StrictBoolean(fields.Boolean):
     """Only JSON true/false, not "yes" or 1."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("error_messages", _messages(invalid="须为 true 或 false"))
-        super().__init__(**kwargs)
+        super().__init__(**_with_messages(kwargs, invalid="须为 true 或 false"))
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
         if not isinstance(value, bool):
@@ -62,13 +65,13 @@ class CleanText(fields.String):
     def __init__(self, min_length: int = 0, max_length: int = 200, form: str = "NFC", **kwargs: Any):
         self.min_length, self.max_length, self.form = min_length, max_length, form
         kwargs.setdefault("metadata", {"minLength": min_length, "maxLength": max_length})
-        kwargs.setdefault("error_messages", _messages(
+        super().__init__(**_with_messages(
+            kwargs,
             invalid="须为文本",
             control="不能包含控制字符或换行",
             too_short="不能为空" if min_length <= 1 else f"至少 {min_length} 个字符",
             too_long=f"不能超过 {max_length} 个字符",
         ))
-        super().__init__(**kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
@@ -88,11 +91,11 @@ class AwareTime(fields.AwareDateTime):
     """ISO 8601 with an offset, kept as a string in Asia/Shanghai time."""
 
     def __init__(self, **kwargs: Any):
-        kwargs.setdefault("error_messages", _messages(
+        super().__init__(format="iso", **_with_messages(
+            kwargs,
             invalid="须为 ISO 8601 时间，例如 2026-12-20T19:00:00+08:00",
             invalid_awareness="时间须带时区偏移，例如 +08:00",
         ))
-        super().__init__(format="iso", **kwargs)
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str) or len(value) > 40:
@@ -228,9 +231,115 @@ class EventListQuerySchema(StrictSchema):
     )
 
 
+class PersonName(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str):
+            raise ValidationError("须为文本")
+        try:
+            return normalize.person_name(value)
+        except normalize.Invalid as error:
+            raise ValidationError(str(error)) from error
+
+
+class MainlandMobile(fields.String):
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError("请填写 11 位中国大陆手机号，如 13812345678")
+        try:
+            return normalize.mainland_mobile(value)
+        except normalize.Invalid as error:
+            raise ValidationError(str(error)) from error
+
+
+def _role(kind: str) -> fields.String:
+    roles = domain.KIND_ROLES[kind]
+    labels = "、".join(f"{role}（{domain.ROLE_LABELS_ZH[role]}）" for role in roles)
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(roles, error=f"请选择身份：{labels}"),
+        error_messages=_messages(invalid="须为文本", required="请选择身份"),
+    )
+
+
+class CollectionItemSchema(StrictSchema):
+    name = CleanText(1, 50, required=True, error_messages=_messages(required="请填写藏品名称"))
+    category = CleanText(0, 30)
+    era = CleanText(0, 30)
+    intent = fields.String(
+        required=True,
+        validate=validate.OneOf(domain.ITEM_INTENTS, error="须为 exhibit（展示）、exchange（交换）或 donate（捐赠）"),
+        error_messages=_messages(invalid="须为文本", required="请选择展示、交换或捐赠"),
+    )
+
+
+class RegistrationFieldsSchema(StrictSchema):
+    name = PersonName(required=True, metadata={"minLength": 1, "maxLength": 50},
+                      error_messages=_messages(required="请填写姓名"))
+    phone = MainlandMobile(required=True, metadata={"example": "13812345678"},
+                           error_messages=_messages(required="请填写手机号"))
+    consent = StrictBoolean(
+        required=True,
+        validate=validate.Equal(True, error="须阅读并同意隐私声明才能报名"),
+        error_messages=_messages(required="须阅读并同意隐私声明才能报名", invalid="须为 true"),
+    )
+    party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="人数须在 1 到 20 之间"))
+    city = CleanText(0, 60)
+    organization = CleanText(0, 60)
+    note = CleanText(0, 200)
+
+
+class AwardRegistrationSchema(RegistrationFieldsSchema):
+    role = _role(domain.AWARD_CEREMONY)
+
+
+class CollectorRegistrationSchema(RegistrationFieldsSchema):
+    role = _role(domain.COLLECTOR_EXCHANGE)
+    items = fields.List(
+        fields.Nested(CollectionItemSchema),
+        validate=validate.Length(max=20, error="最多登记 20 件藏品"),
+        error_messages=_messages(invalid="须为藏品列表"),
+    )
+
+
+class RegistrationCreatedSchema(Schema):
+    registration_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf([domain.CONFIRMED, domain.WAITLISTED]))
+    ticket_token = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+    qr_png_url = fields.String(required=True)
+    qr_svg_url = fields.String(required=True)
+
+
+class TicketEventSchema(Schema):
+    event_id = fields.String(required=True)
+    title = fields.String(required=True)
+    venue = fields.String(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class TicketSchema(Schema):
+    registration_id = fields.String(required=True)
+    event = fields.Nested(TicketEventSchema, required=True)
+    name = fields.String(required=True)
+    phone_masked = fields.String(required=True, metadata={"example": "138****5678"})
+    role = fields.String(required=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        [domain.CONFIRMED, domain.WAITLISTED, domain.CANCELLED]))
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class CancelResultSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([domain.CANCELLED]))
+
+
 EVENT_CREATE = EventCreateSchema()
 EVENT_PATCH = EventPatchSchema()
 EVENT_LIST_QUERY = EventListQuerySchema()
+REGISTRATION_BY_KIND = {
+    domain.AWARD_CEREMONY: AwardRegistrationSchema(),
+    domain.COLLECTOR_EXCHANGE: CollectorRegistrationSchema(),
+}
 
 
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:

@@ -10,10 +10,13 @@ import functools
 import hashlib
 import hmac
 import json
+import os
 import re
+import time
 from typing import Any
 
 from chalicelib import secrets
+from chalicelib.domain import EVENT_ID
 
 KEY_ID = re.compile(r"[A-Z2-7]")
 MAC_BYTES = 16  # 128-bit tags
@@ -36,8 +39,11 @@ class KeyRing:
             keys.append((kid, secret.encode("utf-8")))
         return cls(keys)
 
+    def key(self, kid: str) -> bytes | None:
+        return self._keys.get(kid)
+
     def mac(self, kid: str, purpose: str, message: bytes) -> bytes | None:
-        key = self._keys.get(kid)
+        key = self.key(kid)
         if key is None:
             return None
         return hmac.new(key, purpose.encode() + b"\x00" + message, hashlib.sha256).digest()[:MAC_BYTES]
@@ -88,3 +94,65 @@ def open_cursor(scope: str, cursor: str) -> dict[str, Any] | None:
 
 def reset_for_tests() -> None:
     keyring.cache_clear()
+
+
+# --- tickets ----------------------------------------------------------------------------------
+#
+# A ticket token is  <EVENT-ID>.<K><REGISTRATION-ID><MAC>  in uppercase, so a QR code can
+# use alphanumeric mode: K is the signing key id, the registration id is 16 base32 characters
+# (48-bit time + 32 random bits, so ids sort by registration time), the MAC is 160 bits of
+# HMAC-SHA256 over the event and registration ids. No personal data is inside.
+
+_BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+REGISTRATION_ID_LENGTH = 16
+TICKET_MAC_BYTES = 20
+_TICKET_BODY_LENGTH = 1 + REGISTRATION_ID_LENGTH + TICKET_MAC_BYTES * 8 // 5
+MAX_TICKET_LENGTH = 64 + 1 + _TICKET_BODY_LENGTH
+
+
+def new_registration_id() -> str:
+    raw = int(time.time() * 1000).to_bytes(6, "big") + os.urandom(4)
+    return base64.b32encode(raw).decode("ascii")
+
+
+def _ticket_mac(kid: str, event_id: str, registration_id: str) -> bytes | None:
+    key = keyring().key(kid)
+    if key is None:
+        return None
+    message = b"ticket\x00" + event_id.encode("ascii") + b"\x00" + registration_id.encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).digest()[:TICKET_MAC_BYTES]
+
+
+def mint_ticket(event_id: str, registration_id: str) -> str:
+    kid = keyring().active_id
+    tag = _ticket_mac(kid, event_id, registration_id)
+    assert tag is not None
+    return f"{event_id.upper()}.{kid}{registration_id}{base64.b32encode(tag).decode('ascii')}"
+
+
+def open_ticket(token: str) -> tuple[str, str] | None:
+    """(event_id, registration_id) of a genuine ticket token; None for anything forged or malformed.
+
+    Case-insensitive, because some scanners and keyboards change case; nothing else is forgiven.
+    """
+    if not isinstance(token, str) or not token.isascii() or len(token) > MAX_TICKET_LENGTH:
+        return None
+    event_part, dot, body = token.strip().upper().rpartition(".")
+    event_id = event_part.lower()
+    if not dot or len(body) != _TICKET_BODY_LENGTH or not _BASE32.issuperset(body):
+        return None
+    if not EVENT_ID.fullmatch(event_id):
+        return None
+    kid, registration_id, tag_text = body[0], body[1:1 + REGISTRATION_ID_LENGTH], body[1 + REGISTRATION_ID_LENGTH:]
+    expected = _ticket_mac(kid, event_id, registration_id)
+    if expected is None or not hmac.compare_digest(expected, base64.b32decode(tag_text)):
+        return None
+    return event_id, registration_id
+
+
+def phone_guard(kid: str, event_id: str, phone: str) -> str:
+    """A keyed hash of (event, phone): finds a duplicate registration without storing the phone in a key."""
+    tag = keyring().mac(kid, "phone-guard", f"{event_id}\x00{phone}".encode("utf-8"))
+    if tag is None:
+        raise RuntimeError(f"signing key {kid!r} of this event's phone guards is no longer configured")
+    return tag.hex()

@@ -10,6 +10,8 @@ from chalicelib.errors import ApiError, InvalidJson
 
 JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 64 * 1024
+# Personal data: never stored by shared caches or proxies.
+PRIVATE = {"Cache-Control": "no-store"}
 
 
 def read_json(raw_body: bytes | None) -> Any:

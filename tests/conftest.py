@@ -129,3 +129,73 @@ def make_event(admin: ApiSession):
         return response.json()
 
     return create
+
+
+class TableInspector:
+    """Reads the table directly, to check what the API wrote (never to stand in for it)."""
+
+    def __init__(self, stack: Stack):
+        import boto3
+
+        self.table = stack.table_name
+        self.client = boto3.client(
+            "dynamodb", endpoint_url=stack.dynamodb_endpoint, region_name="us-east-1",
+            aws_access_key_id="local", aws_secret_access_key="local",
+        )
+
+    def partition(self, event_id: str) -> list[dict[str, Any]]:
+        from chalicelib.repository import from_dynamo
+
+        items, kwargs = [], {
+            "TableName": self.table, "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"EVENT#{event_id}"}},
+        }
+        while True:
+            page = self.client.query(**kwargs)
+            items.extend(from_dynamo(raw) for raw in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def of_type(self, event_id: str, prefix: str) -> list[dict[str, Any]]:
+        return [item for item in self.partition(event_id) if item["sk"].startswith(prefix)]
+
+    def event(self, event_id: str) -> dict[str, Any]:
+        return next(item for item in self.partition(event_id) if item["sk"] == "EVENT")
+
+    def set_event_fields(self, event_id: str, **fields: Any) -> None:
+        from chalicelib.repository import to_dynamo
+
+        names = {f"#f{i}": name for i, name in enumerate(fields)}
+        values = {f":v{i}": value for i, value in enumerate(fields.values())}
+        self.client.update_item(
+            TableName=self.table, Key={"pk": {"S": f"EVENT#{event_id}"}, "sk": {"S": "EVENT"}},
+            UpdateExpression="SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(fields))),
+            ExpressionAttributeNames=names, ExpressionAttributeValues=to_dynamo(values),
+        )
+
+
+@pytest.fixture(scope="session")
+def db(stack: Stack) -> TableInspector:
+    return TableInspector(stack)
+
+
+_phone_counter = iter(range(10_000_000, 99_999_999))
+_phone_lock = __import__("threading").Lock()
+
+
+def unique_phone() -> str:
+    with _phone_lock:
+        return f"139{next(_phone_counter):08d}"
+
+
+def registration_body(kind: str = "award_ceremony", **overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "name": "张三",
+        "phone": unique_phone(),
+        "role": "guest" if kind == "award_ceremony" else "collector",
+        "consent": True,
+    }
+    body.update(overrides)
+    return {k: v for k, v in body.items() if v is not None}

@@ -1,10 +1,9 @@
 """Events API over HTTP against the embedded DynamoDB-compatible server."""
 import json
 
-import boto3
 import pytest
 
-from tests.conftest import event_body
+from tests.conftest import event_body, registration_body
 
 
 def test_create_then_read_publicly(admin, public):
@@ -130,16 +129,12 @@ def test_patch_unknown_event_is_404(admin):
     assert response.json()["error"] == "event_not_found"
 
 
-def test_capacity_cannot_drop_below_confirmed_seats(admin, make_event, stack):
-    event = make_event(capacity=10)
-    # Confirmed seats come from registrations; set the counter directly to test PATCH alone.
-    client = boto3.client("dynamodb", endpoint_url=stack.dynamodb_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    client.update_item(
-        TableName=stack.table_name,
-        Key={"pk": {"S": f"EVENT#{event['event_id']}"}, "sk": {"S": "EVENT"}},
-        UpdateExpression="SET seats_confirmed = :n", ExpressionAttributeValues={":n": {"N": "7"}},
-    )
+def test_capacity_cannot_drop_below_confirmed_seats(admin, public, make_event):
+    event = make_event(capacity=10, max_party_size=4)
+    for party in (4, 3):
+        response = public.post(f"/events/{event['event_id']}/registrations",
+                               json=registration_body(party_size=party))
+        assert response.status_code == 201 and response.json()["status"] == "confirmed"
     refused = admin.patch(f"/events/{event['event_id']}", json={"capacity": 6})
     assert refused.status_code == 409
     assert refused.json()["error"] == "capacity_below_confirmed"
