@@ -44,6 +44,59 @@ class SerialisedWSGIApp:
                     close()
 
 
+def install_item_level_transaction_rollback() -> None:
+    """Make moto's TransactWriteItems cost O(items touched) instead of O(table size).
+
+    moto snapshots every table a transaction touches with copy.deepcopy and puts the copy
+    back on cancellation: 30 ms per transaction at 1,000 items, 73 ms at 3,000, all under
+    our lock. Since requests are serialised, snapshotting only the items in the transaction
+    (at most 100) and writing them back on failure restores exactly the same state.
+    """
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+
+    if getattr(models.DynamoDBBackend.transact_write_items, "item_level_rollback", False):
+        return
+    real_copy = models.copy
+
+    class TablesByReference:
+        @staticmethod
+        def deepcopy(value: Any, *args: Any, **kwargs: Any) -> Any:
+            return value if isinstance(value, Table) else real_copy.deepcopy(value, *args, **kwargs)
+
+    models.copy = TablesByReference  # type: ignore[assignment]
+    moto_transact = models.DynamoDBBackend.transact_write_items
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        snapshots = []
+        for action in transact_items:
+            op = next(iter(action.values()))
+            table = self.tables.get(op.get("TableName"))
+            if table is None:
+                continue
+            if "Key" in op:
+                key = op["Key"]
+            else:
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            current = self.get_item(op["TableName"], key)
+            snapshots.append((op["TableName"], key, real_copy.deepcopy(current.to_json()["Attributes"]) if current else None))
+        try:
+            moto_transact(self, transact_items)
+        except Exception:
+            for table_name, key, attributes in reversed(snapshots):
+                if attributes is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, attributes, overwrite=True)
+            raise
+
+    transact_write_items.item_level_rollback = True  # type: ignore[attr-defined]
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+
+
 class NoDelayRequestHandler(MotoRequestHandler):
     # http.server writes headers and body in separate sends; with Nagle's algorithm and
     # the client's delayed ACK each keep-alive response would stall ~40 ms.
@@ -57,10 +110,14 @@ class EmbeddedDynamoDB:
     """A moto DynamoDB/S3 server on 127.0.0.1, in a background thread."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0):
+        install_item_level_transaction_rollback()
         app = SerialisedWSGIApp(DomainDispatcherApplication(create_backend_app))
         self._server: BaseWSGIServer = make_server(
             host, port, app, threaded=True, request_handler=NoDelayRequestHandler
         )
+        # Idle keep-alive connections must not hold up shutdown.
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property

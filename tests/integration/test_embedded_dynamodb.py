@@ -55,3 +55,32 @@ def test_transactions_never_exceed_the_counter_bound(dynamodb_endpoint, app_envi
     assert len(failures) == 60
     assert len(seats) == 100
     assert used == "100"
+
+
+def test_a_cancelled_transaction_leaves_every_item_exactly_as_it_was(dynamodb_endpoint, app_environment):
+    client = boto3.client(
+        "dynamodb", endpoint_url=dynamodb_endpoint, region_name="us-east-1",
+        aws_access_key_id="local", aws_secret_access_key="local",
+    )
+    table = app_environment["TABLE_NAME"]
+    pk = {"S": f"ROLLBACK#{uuid.uuid4()}"}
+    rich = {"pk": pk, "sk": {"S": "RICH"}, "n": {"N": "5"}, "items": {"L": [{"M": {"name": {"S": "像章"}}}]},
+            "tags": {"SS": ["a", "b"]}, "flag": {"BOOL": True}, "nothing": {"NULL": True}}
+    client.put_item(TableName=table, Item=rich)
+    try:
+        client.transact_write_items(TransactItems=[
+            {"Update": {"TableName": table, "Key": {"pk": pk, "sk": {"S": "RICH"}},
+                        "UpdateExpression": "SET n = n + :one, flag = :f REMOVE #items",
+                        "ExpressionAttributeNames": {"#items": "items"},
+                        "ExpressionAttributeValues": {":one": {"N": "1"}, ":f": {"BOOL": False}}}},
+            {"Put": {"TableName": table, "Item": {"pk": pk, "sk": {"S": "NEW"}}}},
+            {"ConditionCheck": {"TableName": table, "Key": {"pk": pk, "sk": {"S": "MISSING"}},
+                                "ConditionExpression": "attribute_exists(pk)"}},
+        ])
+        raise AssertionError("the transaction should have been cancelled")
+    except ClientError as error:
+        reasons = [r["Code"] for r in error.response["CancellationReasons"]]
+        assert reasons == ["None", "None", "ConditionalCheckFailed"]
+    items = client.query(TableName=table, KeyConditionExpression="pk = :p",
+                         ExpressionAttributeValues={":p": pk}, ConsistentRead=True)["Items"]
+    assert items == [rich]
