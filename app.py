@@ -1,7 +1,7 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
 from chalice import Chalice
 
-from chalicelib import auth, events, openapi, registrations, web
+from chalicelib import auth, checkins, events, openapi, registrations, web
 from chalicelib.errors import ApiError
 
 app = Chalice(app_name="baoming")
@@ -38,6 +38,25 @@ def get_event(event_id):
 @app.route("/events/{event_id}", methods=["PATCH"], authorizer=staff_or_admin)
 def update_event(event_id):
     return web.json_response(events.update_event(event_id, web.read_json(app.current_request.raw_body)))
+
+
+@app.route("/events/{event_id}/stats", methods=["GET"], authorizer=staff_or_admin)
+def event_stats(event_id):
+    return web.json_response(checkins.stats(event_id), headers=web.PRIVATE)
+
+
+@app.route("/events/{event_id}/staff-tokens", methods=["POST"], authorizer=staff_or_admin)
+def create_staff_token(event_id):
+    return web.json_response(auth.create_staff_token(event_id), 201, headers=web.PRIVATE)
+
+
+@app.route("/events/{event_id}/checkins", methods=["POST"], authorizer=staff_or_admin)
+def check_in(event_id):
+    request = app.current_request
+    status, body = checkins.check_in(
+        event_id, web.read_json(request.raw_body), request.headers.get("idempotency-key")
+    )
+    return web.json_response(body, status)
 
 
 @app.route("/events/{event_id}/registrations", methods=["POST"])

@@ -141,3 +141,46 @@ def first_promotable(free_seats: int, waiting: list[Mapping[str, Any]]) -> Mappi
         if int(entry["party_size"]) <= free_seats:
             return entry
     return None
+
+
+# --- check-in -------------------------------------------------------------------------------
+
+CHECKIN_OK = "ok"
+CHECKIN_ALREADY = "already_checked_in"
+CHECKIN_INVALID = "invalid"
+CHECKIN_WRONG_EVENT = "wrong_event"
+CHECKIN_MESSAGES_ZH = {
+    CHECKIN_OK: "签到成功",
+    CHECKIN_ALREADY: "已签到",
+    CHECKIN_INVALID: "无效票",
+    CHECKIN_WRONG_EVENT: "非本场活动",
+    CANCELLED: "已取消",
+    WAITLISTED: "候补中，未确认",
+}
+
+
+def refused_checkin(stored: Mapping[str, Any] | None, nonce: str | None) -> str:
+    """Why a check-in's conditional write did not apply, from the item as it was.
+
+    A retried scan carrying the nonce of the scan that succeeded is that same check-in: ok.
+    """
+    if stored is None or stored.get("erased"):
+        return CHECKIN_INVALID
+    if stored.get("checked_in_at"):
+        return CHECKIN_OK if nonce and stored.get("checkin_nonce") == nonce else CHECKIN_ALREADY
+    if stored.get("status") == CANCELLED:
+        return CANCELLED
+    if stored.get("status") == WAITLISTED:
+        return WAITLISTED
+    return CHECKIN_INVALID
+
+
+def event_stats(event: Mapping[str, Any]) -> dict[str, int]:
+    return {
+        "confirmed": int(event.get("confirmed_count", 0)),
+        "waitlisted": int(event.get("waitlisted_count", 0)),
+        "cancelled": int(event.get("cancelled_count", 0)),
+        "checked_in": int(event.get("checked_in_count", 0)),
+        "seats_confirmed": int(event.get("seats_confirmed", 0)),
+        "seats_remaining": seats_remaining(event),
+    }

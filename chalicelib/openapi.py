@@ -81,6 +81,37 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "/events/{event_id}/stats": {
+        "get": {
+            "summary": "实时统计（管理员或本活动的工作人员）", "operationId": "eventStats", "security": ADMIN,
+            "parameters": [EVENT_ID],
+            "responses": {"200": _ok("统计", schemas.StatsSchema), "401": UNAUTHORIZED, "403": FORBIDDEN,
+                          "404": NOT_FOUND},
+        },
+    },
+    "/events/{event_id}/staff-tokens": {
+        "post": {
+            "summary": "为本活动签发工作人员（检票）令牌", "operationId": "createStaffToken", "security": ADMIN,
+            "parameters": [EVENT_ID],
+            "responses": {"201": _ok("令牌与扫码页链接（令牌在 # 之后，不会发往服务器）", schemas.StaffTokenSchema),
+                          "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND},
+        },
+    },
+    "/events/{event_id}/checkins": {
+        "post": {
+            "summary": "检票签到：每张票只能签到一次", "operationId": "checkIn", "security": ADMIN,
+            "parameters": [EVENT_ID, {**IDEMPOTENCY_KEY, "description": "扫码设备生成的随机值；重试同一次扫码时仍返回 ok"}],
+            "requestBody": _json_body(schemas.CheckinSchema),
+            "responses": {
+                "200": _ok("签到成功", schemas.CheckinResultSchema), "400": BAD_JSON,
+                "401": UNAUTHORIZED, "403": FORBIDDEN,
+                "404": {"description": "无效票，或活动不存在", "content": {"application/json": {"schema": {
+                    "oneOf": [schemas.CheckinResultSchema, "Error"]}}}},
+                "409": _ok("已签到 / 非本场活动 / 已取消 / 候补中", schemas.CheckinResultSchema),
+                "422": INVALID,
+            },
+        },
+    },
     "/events/{event_id}/registrations": {
         "post": {
             "summary": "报名（按活动类型校验；名额满时进入候补或返回 event_full）",

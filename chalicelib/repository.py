@@ -6,6 +6,7 @@ Keys (single-table design):
   phone guard     pk=EVENT#<event_id>  sk=PHONE#<HMAC(event, phone)>   one per live registration
   waitlist entry  pk=EVENT#<event_id>  sk=WAIT#<position, 10 digits>   in waitlist order
   idempotency     pk=IDEM#<sha256(scope, key)>  sk=IDEM   expires by TTL after 24 h
+  staff token     pk=STAFF#<sha256(token)>  sk=STAFF    only the hash is stored
 """
 from __future__ import annotations
 
@@ -444,3 +445,52 @@ def complete_idempotency(record_key: Mapping[str, str], status_code: int, body: 
 
 def release_idempotency(record_key: Mapping[str, str]) -> None:
     _ddb().delete_item(TableName=_table(), Key=to_dynamo(record_key))
+
+
+# --- check-in and staff tokens ---------------------------------------------------------------
+
+def check_in(event_id: str, registration_id: str, checked_in_at: str, gate: str | None, nonce: str | None) -> None:
+    """Mark a confirmed ticket as used and count it, atomically.
+
+    Action 0 decides: on failure its ALL_OLD item tells already-checked-in, cancelled,
+    waitlisted or unknown apart without another read.
+    """
+    values: dict[str, Any] = {":at": checked_in_at, ":confirmed": "confirmed"}
+    sets = ["checked_in_at = :at"]
+    for name, value in (("gate", gate), ("checkin_nonce", nonce)):
+        if value:
+            values[f":{name}"] = value
+            sets.append(f"{name} = :{name}")
+    _transact([
+        {"Update": {
+            "Key": to_dynamo(registration_key(event_id, registration_id)),
+            "UpdateExpression": "SET " + ", ".join(sets),
+            "ConditionExpression": "attribute_exists(pk) AND attribute_not_exists(checked_in_at) AND #status = :confirmed",
+            "ExpressionAttributeNames": {"#status": "status"},
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }},
+        {"Update": {
+            "Key": to_dynamo(event_key(event_id)),
+            "UpdateExpression": "ADD checked_in_count :one",
+            "ExpressionAttributeValues": to_dynamo({":one": 1}),
+        }},
+    ])
+
+
+def staff_token_key(token_hash: str) -> dict[str, str]:
+    return {"pk": f"STAFF#{token_hash}", "sk": "STAFF"}
+
+
+def put_staff_token(token_hash: str, event_id: str, created_at: str, expires_at: int) -> None:
+    _ddb().put_item(
+        TableName=_table(),
+        Item=to_dynamo({**staff_token_key(token_hash), "type": "staff_token", "event_id": event_id,
+                        "created_at": created_at, "expires_at": expires_at}),
+        ConditionExpression="attribute_not_exists(pk)",
+    )
+
+
+def get_staff_token(token_hash: str) -> dict[str, Any] | None:
+    raw = _ddb().get_item(TableName=_table(), Key=to_dynamo(staff_token_key(token_hash))).get("Item")
+    return from_dynamo(raw) if raw else None

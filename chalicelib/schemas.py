@@ -333,6 +333,46 @@ class CancelResultSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf([domain.CANCELLED]))
 
 
+class CheckinSchema(StrictSchema):
+    code = fields.String(
+        required=True, validate=validate.Length(min=1, max=512, error="扫码内容为空或过长"),
+        error_messages=_messages(invalid="须为文本", required="请扫描或输入票码"),
+        metadata={"description": "扫描到的二维码内容：完整电子票链接或票码"},
+    )
+    gate = CleanText(0, 30, metadata={"description": "签到口，如 东门", "maxLength": 30})
+
+
+class CheckinRegistrationSchema(Schema):
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    party_size = fields.Integer(required=True)
+
+
+class CheckinResultSchema(Schema):
+    result = fields.String(required=True, validate=validate.OneOf(
+        ["ok", "already_checked_in", "invalid", "wrong_event", "cancelled", "waitlisted"]))
+    message = fields.String(required=True)
+    registration = fields.Nested(CheckinRegistrationSchema)
+    checked_in_at = fields.String(metadata={"format": "date-time"})
+    gate = fields.String(allow_none=True)
+
+
+class StatsSchema(Schema):
+    confirmed = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    cancelled = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+    seats_confirmed = fields.Integer(required=True)
+    seats_remaining = fields.Integer(required=True)
+
+
+class StaffTokenSchema(Schema):
+    token = fields.String(required=True)
+    scanner_url = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
 EVENT_CREATE = EventCreateSchema()
 EVENT_PATCH = EventPatchSchema()
 EVENT_LIST_QUERY = EventListQuerySchema()
