@@ -5,6 +5,7 @@ from chalicelib import auth, checkins, events, openapi, registrations, web
 from chalicelib.errors import ApiError
 
 app = Chalice(app_name="baoming")
+app.api.binary_types = web.BINARY_TYPES
 
 
 @app.middleware("http")
@@ -71,6 +72,18 @@ def register(event_id):
 @app.route("/tickets/{ticket_token}", methods=["GET"])
 def get_ticket(ticket_token):
     return web.json_response(registrations.get_ticket(ticket_token), headers=web.PRIVATE)
+
+
+@app.route("/tickets/{ticket_token}/qr.png", methods=["GET"])
+def ticket_qr_png(ticket_token):
+    return web.binary_response(registrations.ticket_qr(ticket_token, "png"), "image/png", web.IMMUTABLE)
+
+
+@app.route("/tickets/{ticket_token}/qr.svg", methods=["GET"])
+def ticket_qr_svg(ticket_token):
+    return web.binary_response(
+        registrations.ticket_qr(ticket_token, "svg"), "image/svg+xml; charset=utf-8", web.IMMUTABLE
+    )
 
 
 @app.route("/tickets/{ticket_token}/cancel", methods=["POST"])

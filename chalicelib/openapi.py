@@ -135,6 +135,26 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "responses": {"200": _ok("电子票", schemas.TicketSchema), "404": NOT_FOUND},
         },
     },
+    "/tickets/{ticket_token}/qr.png": {
+        "get": {
+            "summary": "电子票二维码 PNG（编码电子票链接；长期缓存）", "operationId": "ticketQrPng", "security": [],
+            "parameters": [TICKET_TOKEN],
+            "responses": {
+                "200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/tickets/{ticket_token}/qr.svg": {
+        "get": {
+            "summary": "电子票二维码 SVG", "operationId": "ticketQrSvg", "security": [],
+            "parameters": [TICKET_TOKEN],
+            "responses": {
+                "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
+                "404": NOT_FOUND,
+            },
+        },
+    },
     "/tickets/{ticket_token}/cancel": {
         "post": {
             "summary": "取消报名（幂等；释放座位并按顺序递补候补）", "operationId": "cancelTicket",

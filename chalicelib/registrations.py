@@ -202,6 +202,17 @@ def _ticket_registration(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return registration, event
 
 
+def ticket_qr(token: str, image_format: str) -> bytes | str:
+    """The ticket's QR code (PNG bytes or SVG text), encoding its URL. No database read:
+    the signature alone says whether the token is genuine, and a QR code never changes."""
+    if tokens.open_ticket(token) is None:
+        raise TicketNotFound()
+    from chalicelib import qr  # qrcode is heavy to import; only these routes need it
+
+    url = ticket_links(token.upper())["ticket_url"]
+    return qr.render_png(url) if image_format == "png" else qr.render_svg(url)
+
+
 def get_ticket(token: str) -> dict[str, Any]:
     registration, event = _ticket_registration(token)
     return {

@@ -12,6 +12,19 @@ JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 64 * 1024
 # Personal data: never stored by shared caches or proxies.
 PRIVATE = {"Cache-Control": "no-store"}
+# Never changes for a given URL; private because the URL itself is the ticket.
+IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+# API Gateway turns a base64 body back into bytes only when the request's Accept header
+# matches a binary media type, and it only looks at the first type a browser lists
+# (image/avif, text/html, ...). With */* every Accept matches; text bodies pass unchanged.
+BINARY_TYPES = ["*/*"]
+
+
+def binary_response(body: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """Any non-JSON body; with BINARY_TYPES = */* Chalice wants it as bytes."""
+    if isinstance(body, str):
+        body = body.encode("utf-8")
+    return Response(body=body, status_code=200, headers={"Content-Type": content_type, **(headers or {})})
 
 
 def read_json(raw_body: bytes | None) -> Any:
