@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets as random_source
+import time
 from typing import Any, Mapping
 
 from marshmallow import ValidationError
@@ -12,6 +13,11 @@ from chalicelib.errors import (
 )
 
 LIST_SCOPE = "events"
+# How long a container may reuse an event it read, for registration bursts on one hot item.
+# Seats stay exact regardless: every seat write is conditioned on the stored counters and
+# capacity, and a failed condition returns the fresh item.
+EVENT_CACHE_SECONDS = 1.0
+_recent_events: dict[str, tuple[float, dict[str, Any]]] = {}
 DEFAULT_PAGE_SIZE = 50
 _EDIT_RETRIES = 5
 
@@ -70,6 +76,21 @@ def require_event(event_id: str, consistent: bool = False) -> dict[str, Any]:
     return event
 
 
+def recent_event(event_id: str) -> dict[str, Any]:
+    """The event as read at most EVENT_CACHE_SECONDS ago by this container."""
+    cached = _recent_events.get(event_id)
+    now = time.monotonic()
+    if cached and now - cached[0] < EVENT_CACHE_SECONDS:
+        return cached[1]
+    event = require_event(event_id)
+    _recent_events[event_id] = (now, event)
+    return event
+
+
+def remember_event(event: dict[str, Any]) -> None:
+    _recent_events[event["event_id"]] = (time.monotonic(), event)
+
+
 def list_events(query: Mapping[str, str]) -> dict[str, Any]:
     params = load_or_422(schemas.EVENT_LIST_QUERY, dict(query))
     start = None
@@ -106,5 +127,6 @@ def update_event(event_id: str, body: Any) -> dict[str, Any]:
             if "capacity" in changes and changes["capacity"] < int(stored.get("seats_confirmed", 0)):
                 raise CapacityBelowConfirmed(seats_confirmed=int(stored["seats_confirmed"])) from failure
             continue  # someone else edited the event meanwhile: merge again
+        remember_event(updated)
         return domain.public_event(updated)
     raise ServiceUnavailable(message="活动正被同时修改，请稍后重试")

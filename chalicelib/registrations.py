@@ -99,7 +99,7 @@ def _new_registration(event: Mapping[str, Any], data: Mapping[str, Any], status:
 
 
 def _register(event_id: str, body: Any) -> tuple[int, dict[str, Any]]:
-    event = events.require_event(event_id)
+    event = events.recent_event(event_id)
     data = _validated(event, body)
     if not domain.registration_is_open(event, domain.now()):
         raise RegistrationClosed()
@@ -121,6 +121,7 @@ def _register(event_id: str, body: Any) -> tuple[int, dict[str, Any]]:
                     if stored is None:
                         raise EventNotFound() from cancelled
                     event = stored  # full, waiting list not empty, or capacity edited: decide again
+                    events.remember_event(stored)
                     continue
                 _retry_or_fail(cancelled, attempt)
                 continue

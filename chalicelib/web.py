@@ -14,16 +14,15 @@ MAX_BODY_BYTES = 64 * 1024
 PRIVATE = {"Cache-Control": "no-store"}
 # Never changes for a given URL; private because the URL itself is the ticket.
 IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
-# API Gateway turns a base64 body back into bytes only when the request's Accept header
-# matches a binary media type, and it only looks at the first type a browser lists
-# (image/avif, text/html, ...). With */* every Accept matches; text bodies pass unchanged.
-BINARY_TYPES = ["*/*"]
+# Inside the app only PNG is binary: JSON, HTML and SVG stay text. API Gateway, which turns
+# a base64 body back into bytes only when the first type of the request's Accept header
+# is a binary media type (browsers list image/avif or text/html first), gets */* from
+# infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
+BINARY_TYPES = ["image/png"]
 
 
 def binary_response(body: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
-    """Any non-JSON body; with BINARY_TYPES = */* Chalice wants it as bytes."""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
+    """An image or other non-JSON body (Chalice base64-encodes the BINARY_TYPES for API Gateway)."""
     return Response(body=body, status_code=200, headers={"Content-Type": content_type, **(headers or {})})
 
 
