@@ -1,7 +1,7 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
 from chalice import Chalice
 
-from chalicelib import auth, checkins, events, openapi, registrations, web
+from chalicelib import attendees, auth, checkins, events, openapi, registrations, web
 from chalicelib.errors import ApiError
 
 app = Chalice(app_name="baoming")
@@ -58,6 +58,22 @@ def check_in(event_id):
         event_id, web.read_json(request.raw_body), request.headers.get("idempotency-key")
     )
     return web.json_response(body, status)
+
+
+@app.route("/events/{event_id}/registrations", methods=["GET"], authorizer=staff_or_admin)
+def list_registrations(event_id):
+    query = app.current_request.query_params or {}
+    return web.json_response(attendees.list_registrations(event_id, query), headers=web.PRIVATE)
+
+
+@app.route("/events/{event_id}/attendees.csv", methods=["GET"], authorizer=staff_or_admin)
+def attendees_csv(event_id):
+    return web.file_response(attendees.export(event_id, "csv", app.current_request.query_params or {}))
+
+
+@app.route("/events/{event_id}/attendees.xlsx", methods=["GET"], authorizer=staff_or_admin)
+def attendees_xlsx(event_id):
+    return web.file_response(attendees.export(event_id, "xlsx", app.current_request.query_params or {}))
 
 
 @app.route("/events/{event_id}/registrations", methods=["POST"])

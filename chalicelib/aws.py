@@ -27,6 +27,9 @@ def client(service: str) -> Any:
             connect_timeout=2,
             read_timeout=5,
             max_pool_connections=64,
+            # A local endpoint is an IP and port: bucket names can't be host names there.
+            s3={"addressing_style": "path"} if endpoint else None,
+            signature_version="s3v4" if service == "s3" else None,
         ),
     )
 

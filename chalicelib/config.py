@@ -19,6 +19,10 @@ class Settings:
     token_signing_keys: str | None
     token_signing_keys_param: str | None
     privacy_notice_version: str
+    export_bucket: str
+    # Lambda answers at most 6 MB synchronously; larger exports go to S3 behind a 303.
+    export_inline_max_bytes: int
+    export_url_seconds: int
 
 
 def _optional(name: str) -> str | None:
@@ -39,6 +43,9 @@ def settings() -> Settings:
         token_signing_keys=_optional("TOKEN_SIGNING_KEYS"),
         token_signing_keys_param=_optional("TOKEN_SIGNING_KEYS_PARAM"),
         privacy_notice_version=os.environ.get("PRIVACY_NOTICE_VERSION", "2026-11-01"),
+        export_bucket=os.environ.get("EXPORT_BUCKET", "baoming-exports"),
+        export_inline_max_bytes=int(os.environ.get("EXPORT_INLINE_MAX_BYTES", str(4_000_000))),
+        export_url_seconds=int(os.environ.get("EXPORT_URL_SECONDS", "300")),
     )
 
 

@@ -112,7 +112,41 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "/events/{event_id}/attendees.csv": {
+        "get": {
+            "summary": "报名名单 CSV（UTF-8 带 BOM、CRLF；超过 Lambda 响应上限时 303 到临时下载链接）",
+            "operationId": "attendeesCsv", "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": schemas.ExportQuerySchema}],
+            "responses": {
+                "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},
+                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/attendees.xlsx": {
+        "get": {
+            "summary": "报名名单 Excel 工作簿（每个单元格均为文本或数字，绝无公式）",
+            "operationId": "attendeesXlsx", "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": schemas.ExportQuerySchema}],
+            "responses": {
+                "200": {"description": "XLSX", "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}}}},
+                "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},
+                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+            },
+        },
+    },
     "/events/{event_id}/registrations": {
+        "get": {
+            "summary": "报名列表（可按状态筛选，游标分页）", "operationId": "listRegistrations", "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": schemas.RegistrationListQuerySchema}],
+            "responses": {
+                "200": _ok("一页报名", schemas.RegistrationListSchema),
+                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+            },
+        },
         "post": {
             "summary": "报名（按活动类型校验；名额满时进入候补或返回 event_full）",
             "operationId": "register", "security": [],

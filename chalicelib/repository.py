@@ -382,13 +382,40 @@ def cancel(registration: Mapping[str, Any], cancelled_at: str) -> None:
     _transact(actions)
 
 
-def registrations_of_event(event_id: str) -> Iterable[dict[str, Any]]:
-    """Every registration of an event, page by page, in registration order."""
+def _registrations_query(event_id: str, status: str | None) -> dict[str, Any]:
+    values: dict[str, Any] = {":pk": f"EVENT#{event_id}", ":reg": "REG#"}
     kwargs: dict[str, Any] = {
         "TableName": _table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :reg)",
-        "ExpressionAttributeValues": to_dynamo({":pk": f"EVENT#{event_id}", ":reg": "REG#"}),
     }
+    if status:
+        kwargs["FilterExpression"] = "#status = :status"
+        kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+        values[":status"] = status
+    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    return kwargs
+
+
+def registrations_page(event_id: str, status: str | None, limit: int,
+                       start_key: dict[str, str] | None) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """Up to `limit` registrations in registration order, optionally of one status."""
+    kwargs = _registrations_query(event_id, status)
+    items: list[dict[str, Any]] = []
+    if start_key:
+        kwargs["ExclusiveStartKey"] = to_dynamo(start_key)
+    while True:  # a status filter can leave a page short; read on until it is full
+        kwargs["Limit"] = limit - len(items)
+        page = _ddb().query(**kwargs)
+        items.extend(from_dynamo(raw) for raw in page.get("Items", []))
+        last = page.get("LastEvaluatedKey")
+        if last is None or len(items) >= limit:
+            return items, (from_dynamo(last) if last else None)
+        kwargs["ExclusiveStartKey"] = last
+
+
+def registrations_of_event(event_id: str) -> Iterable[dict[str, Any]]:
+    """Every registration of an event, page by page, in registration order."""
+    kwargs = _registrations_query(event_id, None)
     while True:
         page = _ddb().query(**kwargs)
         for raw in page.get("Items", []):

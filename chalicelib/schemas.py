@@ -373,9 +373,55 @@ class StaffTokenSchema(Schema):
     expires_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
+class RegistrationListQuerySchema(EventListQuerySchema):
+    status = fields.String(
+        validate=validate.OneOf([domain.CONFIRMED, domain.WAITLISTED, domain.CANCELLED],
+                                error="须为 confirmed、waitlisted 或 cancelled"),
+        error_messages=_messages(invalid="须为文本"),
+    )
+
+
+class ExportQuerySchema(StrictSchema):
+    lang = fields.String(
+        validate=validate.OneOf(["zh", "en"], error="须为 zh 或 en"),
+        error_messages=_messages(invalid="须为文本"),
+    )
+
+
+class CollectionItemViewSchema(Schema):
+    name = fields.String(required=True)
+    category = fields.String()
+    era = fields.String()
+    intent = fields.String(required=True)
+
+
+class RegistrationAdminSchema(Schema):
+    registration_id = fields.String(required=True)
+    status = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    city = fields.String(required=True, allow_none=True)
+    organization = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    items = fields.List(fields.Nested(CollectionItemViewSchema), required=True, allow_none=True)
+    registered_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    gate = fields.String(required=True, allow_none=True)
+    waitlist_position = fields.Integer(required=True, allow_none=True)
+
+
+class RegistrationListSchema(Schema):
+    items = fields.List(fields.Nested(RegistrationAdminSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
 EVENT_CREATE = EventCreateSchema()
 EVENT_PATCH = EventPatchSchema()
 EVENT_LIST_QUERY = EventListQuerySchema()
+REGISTRATION_LIST_QUERY = RegistrationListQuerySchema()
+EXPORT_QUERY = ExportQuerySchema()
 REGISTRATION_BY_KIND = {
     domain.AWARD_CEREMONY: AwardRegistrationSchema(),
     domain.COLLECTOR_EXCHANGE: CollectorRegistrationSchema(),

@@ -99,11 +99,14 @@ def reset_for_tests() -> None:
 # --- tickets ----------------------------------------------------------------------------------
 #
 # A ticket token is  <EVENT-ID>.<K><REGISTRATION-ID><MAC>  in uppercase, so a QR code can
-# use alphanumeric mode: K is the signing key id, the registration id is 16 base32 characters
-# (48-bit time + 32 random bits, so ids sort by registration time), the MAC is 160 bits of
-# HMAC-SHA256 over the event and registration ids. No personal data is inside.
+# use alphanumeric mode: K is the signing key id, the registration id is 16 Crockford base32
+# characters (48-bit time + 32 random bits; that alphabet is in ASCII order, so ids sort by
+# registration time), the MAC is 160 bits of HMAC-SHA256 over the event and registration
+# ids in RFC 4648 base32. No personal data is inside.
 
 _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_CROCKFORD_SET = frozenset(_CROCKFORD)
 REGISTRATION_ID_LENGTH = 16
 TICKET_MAC_BYTES = 20
 _TICKET_BODY_LENGTH = 1 + REGISTRATION_ID_LENGTH + TICKET_MAC_BYTES * 8 // 5
@@ -111,8 +114,8 @@ MAX_TICKET_LENGTH = 64 + 1 + _TICKET_BODY_LENGTH
 
 
 def new_registration_id() -> str:
-    raw = int(time.time() * 1000).to_bytes(6, "big") + os.urandom(4)
-    return base64.b32encode(raw).decode("ascii")
+    bits = (int(time.time() * 1000) << 32) | int.from_bytes(os.urandom(4), "big")
+    return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(75, -1, -5))
 
 
 def _ticket_mac(kid: str, event_id: str, registration_id: str) -> bytes | None:
@@ -139,11 +142,13 @@ def open_ticket(token: str) -> tuple[str, str] | None:
         return None
     event_part, dot, body = token.strip().upper().rpartition(".")
     event_id = event_part.lower()
-    if not dot or len(body) != _TICKET_BODY_LENGTH or not _BASE32.issuperset(body):
+    if not dot or len(body) != _TICKET_BODY_LENGTH:
         return None
     if not EVENT_ID.fullmatch(event_id):
         return None
     kid, registration_id, tag_text = body[0], body[1:1 + REGISTRATION_ID_LENGTH], body[1 + REGISTRATION_ID_LENGTH:]
+    if not (_CROCKFORD_SET.issuperset(registration_id) and _BASE32.issuperset(tag_text)):
+        return None
     expected = _ticket_mac(kid, event_id, registration_id)
     if expected is None or not hmac.compare_digest(expected, base64.b32decode(tag_text)):
         return None

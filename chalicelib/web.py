@@ -18,7 +18,7 @@ IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # a base64 body back into bytes only when the first type of the request's Accept header
 # is a binary media type (browsers list image/avif or text/html first), gets */* from
 # infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
-BINARY_TYPES = ["image/png"]
+BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
 def binary_response(body: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
@@ -47,3 +47,16 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(error: ApiError) -> Response:
     return json_response(error.body(), status=error.status)
+
+
+
+def file_response(export: Any) -> Response:
+    """An export as an attachment, or a 303 to where a large one was put."""
+    if export.url:
+        return Response(body="", status_code=303, headers={"Location": export.url, **PRIVATE})
+    body: bytes | str = export.body if export.content_type in BINARY_TYPES else export.body.decode("utf-8")
+    return Response(body=body, status_code=200, headers={
+        "Content-Type": export.content_type,
+        "Content-Disposition": f'attachment; filename="{export.filename}"',
+        **PRIVATE,
+    })

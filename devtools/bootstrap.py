@@ -43,3 +43,12 @@ def ensure_table(client: Any, table_name: str) -> bool:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
     return True
+
+
+def ensure_bucket(client: Any, bucket: str) -> bool:
+    """The export bucket on the embedded S3. Returns True when created."""
+    existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+    if bucket in existing:
+        return False
+    client.create_bucket(Bucket=bucket)
+    return True

@@ -28,14 +28,16 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
         "AWS_DEFAULT_REGION": "us-east-1",
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
+        "EXPORT_BUCKET": f"{prefix}-exports-{uuid.uuid4().hex[:8]}",
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     reset_app_caches()
     from chalicelib import aws
-    from devtools.bootstrap import ensure_table
+    from devtools.bootstrap import ensure_bucket, ensure_table
 
     ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
+    ensure_bucket(aws.client("s3"), env["EXPORT_BUCKET"])
     try:
         yield env
     finally:

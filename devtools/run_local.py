@@ -111,7 +111,7 @@ def main() -> int:
     external_endpoint = os.environ.get("DYNAMODB_ENDPOINT")
     env = prepare_environment(port)
 
-    from devtools.bootstrap import ensure_table
+    from devtools.bootstrap import ensure_bucket, ensure_table
     from devtools.dynamodb_server import EmbeddedDynamoDB
 
     embedded = None
@@ -127,6 +127,8 @@ def main() -> int:
         restored = load_snapshot(client, table)
         if restored:
             print(f"restored {restored} items from {SNAPSHOT.relative_to(PROJECT_DIR)}")
+    if embedded:
+        ensure_bucket(aws.client("s3"), env["EXPORT_BUCKET"])
     seed_demo_events()
 
     from app import app

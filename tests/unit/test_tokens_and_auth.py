@@ -62,3 +62,47 @@ def test_malformed_key_specs_are_refused(spec):
 ])
 def test_bearer_token_parsing(header, token):
     assert auth.bearer_token(header) == token
+
+
+def test_registration_ids_sort_by_time(monkeypatch):
+    from types import SimpleNamespace
+
+    moments = iter([1_700_000_000.000, 1_700_000_000.001, 1_700_000_001.5, 1_800_000_000.0])
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(time=lambda: next(moments)))
+    ids = [tokens.new_registration_id() for _ in range(4)]
+    assert ids == sorted(ids)
+    assert all(len(i) == 16 and i.isalnum() and i.isupper() for i in ids)
+
+
+def test_ticket_round_trip_and_alphanumeric_qr_charset():
+    rid = tokens.new_registration_id()
+    token = tokens.mint_ticket("demo-award-2026", rid)
+    assert tokens.open_ticket(token) == ("demo-award-2026", rid)
+    assert tokens.open_ticket(token.lower()) == ("demo-award-2026", rid)
+    qr_alphanumeric = set("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
+    assert set(token) <= qr_alphanumeric
+    assert len(token) <= 64 + 1 + 49
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda t: t.replace(".", "-", 1),
+    lambda t: t[:-1],
+    lambda t: t + "A",
+    lambda t: t.split(".")[0] + "." + t.split(".")[1][:1] + "I" + t.split(".")[1][2:],  # not Crockford
+    lambda t: t[:-1] + "1",  # not RFC 4648 base32
+    lambda t: "ı" + t[1:],  # dotless i upper-cases to I
+    lambda t: "BAD SLUG." + t.split(".")[1],
+])
+def test_malformed_tickets_are_refused(mutate):
+    token = tokens.mint_ticket("demo-award-2026", tokens.new_registration_id())
+    assert tokens.open_ticket(mutate(token)) is None
+
+
+def test_phone_guard_is_keyed_and_per_event():
+    a = tokens.phone_guard("A", "event-one", "13812345678")
+    assert a == tokens.phone_guard("A", "event-one", "13812345678")
+    assert a != tokens.phone_guard("A", "event-two", "13812345678")
+    assert a != tokens.phone_guard("B", "event-one", "13812345678")
+    assert "13812345678" not in a
+    with pytest.raises(RuntimeError):
+        tokens.phone_guard("Q", "event-one", "13812345678")

@@ -1,0 +1,27 @@
+"""Export files too large for a Lambda response: put in S3, handed out by a short-lived URL."""
+from __future__ import annotations
+
+import secrets as random_source
+from typing import IO
+from urllib.parse import quote
+
+from chalicelib import aws
+from chalicelib.config import settings
+
+
+def publish(body: IO[bytes], event_id: str, filename: str, content_type: str) -> str:
+    """Upload `body` under an unguessable key and return a presigned GET URL."""
+    cfg = settings()
+    key = f"exports/{event_id}/{random_source.token_urlsafe(16)}/{filename}"
+    s3 = aws.client("s3")
+    s3.upload_fileobj(body, cfg.export_bucket, key, ExtraArgs={"ContentType": content_type})
+    return s3.generate_presigned_url(
+        "get_object",
+        Params={
+            "Bucket": cfg.export_bucket,
+            "Key": key,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": f"attachment; filename*=UTF-8''{quote(filename)}",
+        },
+        ExpiresIn=cfg.export_url_seconds,
+    )
