@@ -6,9 +6,22 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test unit integration e2e bench venv clean
+.PHONY: run test unit integration e2e bench venv clean assets browser
 
 venv: $(STAMP)
+
+# The QR decoder for the scanner page comes from npm at build time; generated, not committed.
+VENDOR := chalicelib/static/vendor
+$(VENDOR)/jsQR.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	mkdir -p $(VENDOR)
+	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
+
+assets: $(VENDOR)/jsQR.js
+
+# Browser tests drive Debian's Chromium (browser downloads don't work here).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "baoming needs Python 3.11 or newer")'
@@ -16,10 +29,10 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(BIN)/python -m pip install -q -r requirements-dev.txt
 	@touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) assets
 	PORT=$(PORT) $(BIN)/python -m devtools.run_local
 
-test: $(STAMP)
+test: $(STAMP) assets browser
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)
@@ -28,7 +41,7 @@ unit: $(STAMP)
 integration: $(STAMP)
 	$(BIN)/python -m pytest tests/integration
 
-e2e: $(STAMP)
+e2e: $(STAMP) assets browser
 	$(BIN)/python -m pytest tests/e2e
 
 bench: $(STAMP)

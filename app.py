@@ -1,7 +1,7 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
 from chalice import Chalice
 
-from chalicelib import attendees, auth, checkins, events, openapi, registrations, web
+from chalicelib import attendees, auth, checkins, events, openapi, pages, registrations, web
 from chalicelib.errors import ApiError
 
 app = Chalice(app_name="baoming")
@@ -110,3 +110,31 @@ def cancel_ticket(ticket_token):
 @app.route("/openapi.json", methods=["GET"])
 def openapi_document():
     return web.json_response(openapi.document())
+
+
+# --- pages -----------------------------------------------------------------------------------
+
+@app.route("/e/{event_id}", methods=["GET"])
+def registration_form_page(event_id):
+    return web.html_response(*pages.registration_page(event_id))
+
+
+@app.route("/t/{ticket_token}", methods=["GET"])
+def ticket_page(ticket_token):
+    return web.html_response(*pages.ticket_page(ticket_token), headers=web.PRIVATE)
+
+
+@app.route("/scan/{event_id}", methods=["GET"])
+def scanner_page(event_id):
+    return web.html_response(*pages.scanner_page(event_id))
+
+
+@app.route("/privacy", methods=["GET"])
+def privacy_page():
+    return web.html_response(*pages.privacy_page())
+
+
+@app.route("/static/{name}", methods=["GET"])
+def static_asset(name):
+    content, content_type = pages.static_asset(name)
+    return web.binary_response(content, content_type, web.STATIC)

@@ -202,6 +202,28 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
+    html = {"text/html": {"schema": {"type": "string"}}}
+    return {"get": {"summary": summary, "operationId": operation_id, "security": [], "tags": ["pages"],
+                    "parameters": parameters,
+                    "responses": {"200": {"description": "HTML", "content": html},
+                                  "404": {"description": "不存在", "content": html}}}}
+
+
+PAGES: dict[str, dict[str, dict[str, Any]]] = {
+    "/e/{event_id}": _page("报名表单页", "registrationPage", [EVENT_ID]),
+    "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
+    "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
+    "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
+    "/static/{name}": {"get": {
+        "summary": "页面静态资源", "operationId": "staticAsset", "security": [], "tags": ["pages"],
+        "parameters": [{"name": "name", "in": "path", "required": True,
+                        "schema": {"type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,80}$"}}],
+        "responses": {"200": {"description": "CSS / JavaScript / 图片"}, "404": NOT_FOUND},
+    }},
+}
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     from apispec import APISpec
@@ -217,6 +239,6 @@ def document() -> dict[str, Any]:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=schemas.ErrorSchema)
-    for path, operations in OPERATIONS.items():
+    for path, operations in {**OPERATIONS, **PAGES}.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()

@@ -12,6 +12,17 @@ JSON_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 64 * 1024
 # Personal data: never stored by shared caches or proxies.
 PRIVATE = {"Cache-Control": "no-store"}
+# Page assets: short-lived cache, so a deploy reaches phones within the hour.
+STATIC = {"Cache-Control": "public, max-age=3600"}
+HTML_TYPE = "text/html; charset=utf-8"
+# Pages load only what the app serves; no inline scripts from elsewhere, no framing.
+PAGE_SECURITY = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 # Never changes for a given URL; private because the URL itself is the ticket.
 IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # Inside the app only PNG is binary: JSON, HTML and SVG stay text. API Gateway, which turns
@@ -48,6 +59,11 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 def error_response(error: ApiError) -> Response:
     return json_response(error.body(), status=error.status)
 
+
+
+def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=html, status_code=status,
+                    headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})})
 
 
 def file_response(export: Any) -> Response:
