@@ -6,7 +6,8 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test unit integration e2e bench venv clean assets browser
+.PHONY: run test unit integration e2e bench venv clean assets browser package deploy
+STAGE ?= dev
 
 venv: $(STAMP)
 
@@ -46,6 +47,19 @@ e2e: $(STAMP) assets browser
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Offline: the CloudFormation template and the Lambda zip (with bytecode) in build/$(STAGE)/.
+package: $(STAMP) assets
+	$(BIN)/python -m devtools.package --stage $(STAGE)
+
+# Needs AWS credentials and an S3 bucket for the code: see README "Deploy". Not run in CI.
+deploy: package
+	@test -n "$(CODE_BUCKET)" || { echo "set CODE_BUCKET=<an S3 bucket for the Lambda zip>"; exit 2; }
+	aws cloudformation package --template-file build/$(STAGE)/sam.json --s3-bucket $(CODE_BUCKET) \
+		--output-template-file build/$(STAGE)/packaged.yaml
+	aws cloudformation deploy --template-file build/$(STAGE)/packaged.yaml --stack-name baoming-$(STAGE) \
+		--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \
+		--parameter-overrides Stage=$(STAGE) PublicBaseUrl=$(PUBLIC_BASE_URL)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,88 @@
+"""The deployable artefacts: `make package` output passes cfn-lint, grants least privilege, ships bytecode."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def packaged(tmp_path_factory):
+    out = tmp_path_factory.mktemp("package")
+    subprocess.run([sys.executable, "-m", "devtools.package", "--stage", "dev", "--out", str(out)],
+                   cwd=ROOT, check=True, capture_output=True, timeout=600)
+    return out / "dev"
+
+
+def _statements(template):
+    for name, resource in template["Resources"].items():
+        if resource.get("Type") == "AWS::IAM::Role":
+            for policy in resource["Properties"]["Policies"]:
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield name, statement
+
+
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_template_passes_cfn_lint(packaged):
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(packaged / "sam.json")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_iam_is_least_privilege(packaged):
+    template = json.loads((packaged / "sam.json").read_text())
+    statements = list(_statements(template))
+    assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole"}
+    for role, statement in statements:
+        assert statement["Effect"] == "Allow"
+        for action in _as_list(statement["Action"]):
+            assert "*" not in action, (role, action)
+        for resource in _as_list(statement["Resource"]):
+            text = json.dumps(resource)
+            assert text not in ('"*"',) and "arn:*" not in text and ":*:" not in text, (role, resource)
+            # every resource names this stack's own table, bucket, log group or parameters
+            assert any(ref in text for ref in ("BaomingTable", "ExportBucket", "Logs", "parameter/baoming/${Stage}")), text
+    authorizer_actions = {a for role, s in statements if role == "StaffOrAdminRole" for a in _as_list(s["Action"])}
+    assert authorizer_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "ssm:GetParameter"}
+
+
+def test_table_bucket_and_api_settings(packaged):
+    resources = json.loads((packaged / "sam.json").read_text())["Resources"]
+    table = resources["BaomingTable"]["Properties"]
+    assert table["BillingMode"] == "PAY_PER_REQUEST"
+    assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert table["SSESpecification"]["SSEEnabled"] is True
+    bucket = resources["ExportBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["LifecycleConfiguration"]["Rules"][0]["ExpirationInDays"] == 1
+    api = resources["RestAPI"]["Properties"]
+    assert api["MethodSettings"][0]["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
+    assert api["DefinitionBody"]["x-amazon-apigateway-binary-media-types"] == ["*/*"]
+    env = resources["APIHandler"]["Properties"]["Environment"]["Variables"]
+    assert env["TABLE_NAME"] == {"Ref": "BaomingTable"}
+    assert env["ADMIN_TOKEN_PARAM"] == {"Fn::Sub": "/baoming/${Stage}/admin-token"}
+    assert "ADMIN_TOKEN" not in env and "TOKEN_SIGNING_KEYS" not in env
+    gateway = {r["Properties"]["ResponseType"]: r["Properties"]["StatusCode"]
+               for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"}
+    assert gateway == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404"}
+
+
+def test_zip_ships_bytecode_and_nothing_dev_only(packaged):
+    names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
+    assert "app.py" in names and "chalicelib/repository.py" in names
+    assert any(n.startswith("__pycache__/app.cpython-311") for n in names)
+    assert any(n.startswith("chalicelib/__pycache__/repository.cpython-311") for n in names)
+    assert any(n.startswith("marshmallow/__pycache__/") for n in names)
+    assert "chalicelib/static/vendor/jsQR.js" in names
+    for dev_only in ("devtools/", "tests/", "moto/", "boto3/", "pytest", "schemathesis/", "node_modules/"):
+        assert not any(n.startswith(dev_only) for n in names), dev_only
