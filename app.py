@@ -1,9 +1,10 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
 from chalice import Chalice
 
-from chalicelib import attendees, auth, checkins, events, openapi, pages, registrations, web
+from chalicelib import attendees, auth, checkins, events, logs, openapi, pages, privacy, registrations, web
 from chalicelib.errors import ApiError
 
+logs.install_redaction()
 app = Chalice(app_name="baoming")
 app.api.binary_types = web.BINARY_TYPES
 
@@ -74,6 +75,12 @@ def attendees_csv(event_id):
 @app.route("/events/{event_id}/attendees.xlsx", methods=["GET"], authorizer=staff_or_admin)
 def attendees_xlsx(event_id):
     return web.file_response(attendees.export(event_id, "xlsx", app.current_request.query_params or {}))
+
+
+@app.route("/events/{event_id}/registrations/{registration_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def erase_registration(event_id, registration_id):
+    privacy.erase_registration(event_id, registration_id)
+    return web.no_content()
 
 
 @app.route("/events/{event_id}/registrations", methods=["POST"])

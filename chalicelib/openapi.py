@@ -162,6 +162,16 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             },
         },
     },
+    "/events/{event_id}/registrations/{registration_id}": {
+        "delete": {
+            "summary": "删除个人信息（PIPL）：立即清除姓名、手机号等，保留匿名记录以保证统计正确；未签到的已确认名额会释放",
+            "operationId": "eraseRegistration", "security": ADMIN,
+            "parameters": [EVENT_ID, {"name": "registration_id", "in": "path", "required": True,
+                                      "schema": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{16}$"}}],
+            "responses": {"204": {"description": "已删除（重复删除同样返回 204）"},
+                          "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND},
+        },
+    },
     "/tickets/{ticket_token}": {
         "get": {
             "summary": "电子票（手机号已打码）", "operationId": "getTicket", "security": [],

@@ -198,7 +198,7 @@ def _ticket_registration(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     if opened is None:
         raise TicketNotFound()
     registration, event = repository.get_registration_and_event(*opened)
-    if registration is None or event is None:
+    if registration is None or event is None or registration.get("erased"):
         raise TicketNotFound()
     return registration, event
 

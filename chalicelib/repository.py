@@ -348,20 +348,39 @@ def promote(event_id: str, entry: Mapping[str, Any], capacity: int, promoted_at:
     ])
 
 
-def cancel(registration: Mapping[str, Any], cancelled_at: str) -> None:
+# What identifies a person; erasure removes exactly these and keeps the anonymous rest.
+PERSONAL_FIELDS = ("name", "phone", "phone_guard", "city", "organization", "note", "items")
+
+
+def _erasure(names: dict[str, str], values: dict[str, Any], at: str) -> tuple[str, str]:
+    """SET and REMOVE clauses that turn a registration into an anonymous record."""
+    values[":true"] = True
+    removes = []
+    for index, field in enumerate(PERSONAL_FIELDS):
+        names[f"#p{index}"] = field  # `name` and `items` are DynamoDB reserved words
+        removes.append(f"#p{index}")
+    return "erased = :true, erased_at = :at", ", ".join(removes)
+
+
+def cancel(registration: Mapping[str, Any], cancelled_at: str, erase: bool = False) -> None:
     """Cancel a confirmed or waitlisted registration, free its seats or its waitlist place,
-    and release the phone for a new registration. Action 0 fails if the status changed
-    or the ticket was checked in meanwhile."""
+    and release the phone for a new registration; with `erase`, also drop the personal data.
+    Action 0 fails if the status changed or the ticket was checked in meanwhile."""
     event_id, status = registration["event_id"], registration["status"]
     seats = int(registration["party_size"])
+    names = {"#status": "status"}
+    values: dict[str, Any] = {":cancelled": "cancelled", ":previous": status, ":at": cancelled_at}
+    sets, removes = "#status = :cancelled, cancelled_at = :at", "waitlist_position"
+    if erase:
+        erased_sets, erased_removes = _erasure(names, values, cancelled_at)
+        sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
     actions: list[dict[str, Any]] = [
         {"Update": {
             "Key": to_dynamo(registration_key(event_id, registration["registration_id"])),
-            "UpdateExpression": "SET #status = :cancelled, cancelled_at = :at REMOVE waitlist_position",
+            "UpdateExpression": f"SET {sets} REMOVE {removes}",
             "ConditionExpression": "#status = :previous AND attribute_not_exists(checked_in_at)",
-            "ExpressionAttributeNames": {"#status": "status"},
-            "ExpressionAttributeValues": to_dynamo({":cancelled": "cancelled", ":previous": status,
-                                                    ":at": cancelled_at}),
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_dynamo(values),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }},
         {"Delete": {"Key": to_dynamo(guard_key(event_id, registration["phone_guard"]))}},
@@ -379,6 +398,26 @@ def cancel(registration: Mapping[str, Any], cancelled_at: str) -> None:
         "UpdateExpression": counters,
         "ExpressionAttributeValues": to_dynamo(values),
     }})
+    _transact(actions)
+
+
+def anonymise(registration: Mapping[str, Any], erased_at: str) -> None:
+    """Erase the personal data of a registration whose seat stays as it is (cancelled, or
+    already used at the gate). Action 0 fails if the registration changed meanwhile."""
+    event_id = registration["event_id"]
+    names = {"#status": "status"}
+    values: dict[str, Any] = {":previous": registration["status"], ":at": erased_at}
+    sets, removes = _erasure(names, values, erased_at)
+    actions: list[dict[str, Any]] = [{"Update": {
+        "Key": to_dynamo(registration_key(event_id, registration["registration_id"])),
+        "UpdateExpression": f"SET {sets} REMOVE {removes}",
+        "ConditionExpression": "#status = :previous AND attribute_not_exists(erased)",
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": to_dynamo(values),
+        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+    }}]
+    if registration.get("phone_guard") and registration["status"] != "cancelled":
+        actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration["phone_guard"]))}})
     _transact(actions)
 
 

@@ -61,6 +61,10 @@ def error_response(error: ApiError) -> Response:
 
 
 
+def no_content() -> Response:
+    return Response(body="", status_code=204, headers=PRIVATE)
+
+
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
     return Response(body=html, status_code=status,
                     headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})})

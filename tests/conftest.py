@@ -97,6 +97,24 @@ def stack(app_environment: dict[str, str]) -> Iterator[Stack]:
     server.stop()
 
 
+_SECRET_IN_LOGS = __import__("re").compile(
+    r"(?<![0-9])1[3-9][0-9]{9}(?![0-9])|[A-Za-z0-9-]{3,64}\.[A-Za-z2-7][0-9A-Za-z]{16}[A-Za-z2-7]{32}|st_[A-Za-z0-9_-]{20,}"
+)
+
+
+@pytest.fixture(autouse=True)
+def no_personal_data_in_logs(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Every test: no full phone number, ticket token or staff token in any log line at INFO+
+    (what Lambda ships to CloudWatch), from any logger and any thread."""
+    import logging
+
+    with caplog.at_level(logging.INFO):
+        yield
+    leaked = [record.getMessage() for record in caplog.records if _SECRET_IN_LOGS.search(
+        record.getMessage() + (record.exc_text or ""))]
+    assert not leaked, f"personal data or a token in the logs: {leaked[:3]}"
+
+
 @pytest.fixture
 def admin(stack: Stack) -> ApiSession:
     return stack.admin()
