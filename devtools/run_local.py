@@ -19,6 +19,9 @@ from devtools.stage import PROJECT_DIR, chalice_config, stage_environment
 STATE_DIR = PROJECT_DIR / ".local"
 SNAPSHOT = STATE_DIR / "dynamodb-snapshot.json"
 GENERATED_SECRETS = STATE_DIR / "secrets.json"
+DEMO_TICKET = STATE_DIR / "demo-ticket.json"
+DEMO_GUEST = {"name": "示例嘉宾", "phone": "13800138000", "role": "guest", "consent": True, "party_size": 2,
+              "city": "杭州", "organization": "市新媒体协会"}
 
 DEMO_EVENTS = [
     {
@@ -106,6 +109,24 @@ def seed_demo_events() -> list[str]:
     return created
 
 
+def demo_ticket_url() -> str:
+    """A demo guest's ticket for the award ceremony, registered once and remembered in .local/."""
+    from chalicelib import registrations
+
+    if not DEMO_TICKET.exists():
+        status, body = registrations.register(DEMO_EVENTS[0]["event_id"], DEMO_GUEST, idempotency_key="make-run-demo")
+        if status != 201:
+            return f"(no demo ticket: {body.get('error')})"
+        DEMO_TICKET.write_text(json.dumps({"ticket_token": body["ticket_token"]}))
+    return registrations.ticket_links(json.loads(DEMO_TICKET.read_text())["ticket_token"])["ticket_url"]
+
+
+def demo_scanner_url() -> str:
+    from chalicelib import auth
+
+    return auth.create_staff_token(DEMO_EVENTS[0]["event_id"])["scanner_url"]
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     external_endpoint = os.environ.get("DYNAMODB_ENDPOINT")
@@ -136,13 +157,16 @@ def main() -> int:
 
     server = make_server(app, chalice_config("local"), "127.0.0.1", port)
     base = env["PUBLIC_BASE_URL"]
+    award, exchange = (demo["event_id"] for demo in DEMO_EVENTS)
     print(f"""
 baoming is running on {base}
-  admin token:      {env['ADMIN_TOKEN']}
-  OpenAPI:          {base}/openapi.json
-  demo event (API): {base}/events/{DEMO_EVENTS[0]['event_id']}  ·  {base}/events/{DEMO_EVENTS[1]['event_id']}
-  registration form:{base}/e/{DEMO_EVENTS[0]['event_id']}  ·  {base}/e/{DEMO_EVENTS[1]['event_id']}
-  scanner:          {base}/scan/{DEMO_EVENTS[0]['event_id']}
+  admin token:        {env['ADMIN_TOKEN']}
+  OpenAPI:            {base}/openapi.json
+  demo events (API):  {base}/events/{award}  ·  {base}/events/{exchange}
+  registration forms: {base}/e/{award}  ·  {base}/e/{exchange}
+  demo ticket:        {demo_ticket_url()}
+  gate scanner:       {demo_scanner_url()}
+  privacy notice:     {base}/privacy
 Ctrl-C stops everything (data is kept in .local/).
 """, flush=True)
 
