@@ -157,7 +157,7 @@ def test_a_large_export_is_a_303_to_the_same_bytes(admin, public, make_event, sm
                            json=registration_body(city=f"城市{index}")).status_code == 201
     direct = admin.get(f"/events/{eid}/attendees.{file_format}")
     assert direct.status_code == 200
-    small_inline_limit(len(direct.content) - 1)
+    small_inline_limit(len(direct.content) // 2)  # an XLSX varies by a few bytes (it embeds its creation time)
     redirected = admin.get(f"/events/{eid}/attendees.{file_format}", allow_redirects=False)
     assert redirected.status_code == 303
     location = redirected.headers["Location"]
