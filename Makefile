@@ -21,8 +21,10 @@ $(VENDOR)/jsQR.js: package.json package-lock.json
 assets: $(VENDOR)/jsQR.js
 
 # Browser tests drive Debian's Chromium (browser downloads don't work here).
+# CJK fonts only matter for screenshots (test-artifacts/); pages use the phone's own fonts.
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@fc-list :lang=zh 2>/dev/null | grep -q . || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null; }
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "baoming needs Python 3.11 or newer")'
