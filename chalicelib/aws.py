@@ -1,4 +1,4 @@
-"""Lazily created, reused boto3 clients: the only module that imports boto3.
+"""Lazily created, reused boto3 clients: the one place clients are made.
 
 Creating a client costs tens of milliseconds, so each is made on first use and kept
 for the life of the Lambda container.

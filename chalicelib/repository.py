@@ -453,15 +453,21 @@ def registrations_page(event_id: str, status: str | None, limit: int,
 
 
 def registrations_of_event(event_id: str) -> Iterable[dict[str, Any]]:
-    """Every registration of an event, page by page, in registration order."""
+    """Every registration of an event, page by page, in registration order.
+
+    Only one page is alive at a time: each is dropped before the next is fetched, which
+    keeps an export's memory at one page whatever the event's size."""
     kwargs = _registrations_query(event_id, None)
     while True:
         page = _ddb().query(**kwargs)
-        for raw in page.get("Items", []):
+        last, raw_items = page.get("LastEvaluatedKey"), page.get("Items", [])
+        del page
+        for raw in raw_items:
             yield from_dynamo(raw)
-        if "LastEvaluatedKey" not in page:
+        del raw_items
+        if last is None:
             return
-        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        kwargs["ExclusiveStartKey"] = last
 
 
 # --- idempotency ---------------------------------------------------------------------------
