@@ -2,7 +2,7 @@
 
 `python -m bench.export` runs every measurement in a fresh interpreter
 (`python -m bench.export --one KIND N`, which prints one JSON line) so that peak-RSS figures
-(`ru_maxrss`, a high-water mark that never goes down) are comparable. KIND is
+(VmHWM, reset just before the work: see bench/memory.py) are comparable. KIND is
 
 - `csv`    chalicelib.exports.write_csv from a lazy generator into a file
 - `xlsx`   chalicelib.exports.write_xlsx from a lazy generator into a file
@@ -22,13 +22,13 @@ import argparse
 import csv
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import time
 from typing import Any, Iterator
 
+from bench.memory import peak_kib, reset_peak
 from chalicelib import exports
 
 SIZES = (10_000, 100_000)
@@ -79,8 +79,6 @@ def synthetic(n: int) -> Iterator[dict[str, Any]]:
         yield {**_POOL[i % POOL_SIZE], "registration_id": f"AGRC{i:012d}"}
 
 
-def _peak_kib() -> int:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
 
 def _run(kind: str, n: int, rows: list[Any], path: str) -> None:
@@ -112,7 +110,7 @@ def measure(kind: str, n: int) -> dict[str, Any]:
     repeats = 1 if kind == "xlsx" and n > 10_000 else 5 if n <= 10_000 else 3
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, f"attendees.{'xlsx' if kind == 'xlsx' else 'csv'}")
-        before = _peak_kib()
+        before = reset_peak()
         rows: list[Any] = []
         if kind == "bare":
             rows = [exports.attendee_row(r, "zh") for r in synthetic(n)]
@@ -124,7 +122,7 @@ def measure(kind: str, n: int) -> dict[str, Any]:
             _run(kind, n, rows, path)
             times.append(time.perf_counter() - started)
         size = os.path.getsize(path) if os.path.exists(path) else 0
-        peak = _peak_kib()
+        peak = peak_kib()
     return {"kind": kind, "n": n, "seconds": min(times), "runs": repeats,
             "peak_rss_growth_kib": peak - before, "peak_rss_kib": peak, "bytes": size}
 

@@ -40,6 +40,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
+from bench.memory import peak_kib, reset_peak
 
 SMALL, LARGE, FALLBACK_LARGE = 10_000, 100_000, 50_000
 # If seeding + reading the large partition is projected past this, use FALLBACK_LARGE rows.
@@ -54,32 +55,6 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as chalicelib.tokens
 SHANGHAI_OFFSET_S = 8 * 3600
 OPENS_EPOCH_MS = 1_793_494_800_000  # 2026-11-01T09:00:00+08:00
 SPACING_MS = 19_000  # one registration every 19 s: 100k over ~22 days
-
-
-def _status_kib(field: str) -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise LookupError(field)
-
-
-def reset_peak() -> int:
-    """Start a fresh peak-RSS window; returns the RSS now (KiB).
-
-    Not ru_maxrss: subprocess starts children with vfork+exec, and Linux carries the parent's
-    high-water mark over the exec into the child's ru_maxrss (a child of this 300 MB parent
-    reports ru_maxrss ~300 MB at startup). VmHWM is the child's own, and writing 5 to
-    /proc/self/clear_refs (Linux >= 4.0) resets it to the current RSS, so import-time peaks
-    (botocore's JSON models) don't hide the export's.
-    """
-    with open("/proc/self/clear_refs", "w") as clear_refs:
-        clear_refs.write("5")
-    return _status_kib("VmRSS")
-
-
-def peak_kib() -> int:
-    return _status_kib("VmHWM")
 
 
 # --- the embedded server, with a fast path for reading one partition --------------------------
