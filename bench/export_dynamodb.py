@@ -40,6 +40,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Iterator
+
 from bench.memory import peak_kib, reset_peak
 
 SMALL, LARGE, FALLBACK_LARGE = 10_000, 100_000, 50_000
