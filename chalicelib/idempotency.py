@@ -48,12 +48,17 @@ def body_fingerprint(body: Any) -> str:
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _replay(record: dict[str, Any]) -> Outcome:
-    return int(record["status_code"]), json.loads(record["response_body"])
+def _unchanged(body: Any) -> Any:
+    return body
 
 
-def run_once(scope: str, key: str, body: Any, operation: Callable[[], Outcome]) -> Outcome:
-    """Run `operation` at most once per (scope, key); 4xx outcomes are remembered too."""
+def run_once(scope: str, key: str, body: Any, operation: Callable[[], Outcome],
+             to_record: Callable[[Any], Any] = _unchanged, from_record: Callable[[Any], Any] = _unchanged) -> Outcome:
+    """Run `operation` at most once per (scope, key); 4xx outcomes are remembered too.
+
+    `to_record`/`from_record` let a caller keep secrets out of the stored response (a
+    ticket token is re-derived on replay rather than stored for a day).
+    """
     record_key = repository.idempotency_key(scope, check_key(key))
     fingerprint = body_fingerprint(body)
     deadline = time.monotonic() + WAIT_FOR_FIRST_SECONDS
@@ -67,7 +72,7 @@ def run_once(scope: str, key: str, body: Any, operation: Callable[[], Outcome]) 
         if existing.get("body_hash") != fingerprint:
             raise KeyReused(fields={"Idempotency-Key": [KeyReused.message]})
         if existing.get("status") == "completed":
-            return _replay(existing)
+            return int(existing["status_code"]), from_record(json.loads(existing["response_body"]))
         if time.monotonic() > deadline:
             raise StillInProgress()
         time.sleep(0.05)
@@ -82,5 +87,5 @@ def run_once(scope: str, key: str, body: Any, operation: Callable[[], Outcome]) 
         logger.exception("idempotent operation failed; releasing the key")
         repository.release_idempotency(record_key)
         raise
-    repository.complete_idempotency(record_key, outcome[0], json.dumps(outcome[1], ensure_ascii=False))
+    repository.complete_idempotency(record_key, outcome[0], json.dumps(to_record(outcome[1]), ensure_ascii=False))
     return outcome

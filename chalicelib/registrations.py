@@ -62,7 +62,19 @@ def register(event_id: str, body: Any, idempotency_key: str | None = None) -> tu
     if idempotency_key is None:
         return _register(event_id, body)
     return idempotency.run_once(f"register:{event_id}", idempotency_key, body,
-                                lambda: _register(event_id, body))
+                                lambda: _register(event_id, body),
+                                to_record=lambda reply: _without_ticket(event_id, reply), from_record=_with_ticket)
+
+
+def _without_ticket(event_id: str, reply: dict[str, Any]) -> dict[str, Any]:
+    """What an idempotency record keeps of a reply: never the ticket token itself."""
+    if "ticket_token" not in reply:
+        return reply  # an error reply
+    return {"registration_id": reply["registration_id"], "status": reply["status"], "event_id": event_id}
+
+
+def _with_ticket(recorded: dict[str, Any]) -> dict[str, Any]:
+    return _created(recorded) if "event_id" in recorded else recorded
 
 
 def _validated(event: Mapping[str, Any], body: Any) -> dict[str, Any]:

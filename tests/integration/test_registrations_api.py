@@ -289,3 +289,12 @@ def test_idempotency_replays_a_refusal_too(public, make_event):
     assert first.status_code == 409
     again = register(public, event["event_id"], body, **{"Idempotency-Key": "k-full"})
     assert (again.status_code, again.json()) == (409, first.json())
+
+
+def test_idempotency_records_never_hold_the_ticket_token(public, make_event, db):
+    event = make_event()
+    first = register(public, event["event_id"], registration_body(), **{"Idempotency-Key": "no-token-at-rest"})
+    token = first.json()["ticket_token"]
+    records = db.client.scan(TableName=db.table, FilterExpression="begins_with(pk, :i)",
+                             ExpressionAttributeValues={":i": {"S": "IDEM#"}})["Items"]
+    assert records and all(token not in str(record) and token.lower() not in str(record) for record in records)
