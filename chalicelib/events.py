@@ -127,6 +127,12 @@ def update_event(event_id: str, body: Any) -> dict[str, Any]:
             if "capacity" in changes and changes["capacity"] < int(stored.get("seats_confirmed", 0)):
                 raise CapacityBelowConfirmed(seats_confirmed=int(stored["seats_confirmed"])) from failure
             continue  # someone else edited the event meanwhile: merge again
+        if int(updated["capacity"]) > int(current["capacity"]) and int(updated.get("waitlisted_count", 0)) > 0:
+            # More seats: the waiting list moves up now, not at the next cancellation.
+            from chalicelib.registrations import promote_waitlist  # registrations builds on events
+
+            if promote_waitlist(event_id):
+                updated = require_event(event_id, consistent=True)
         remember_event(updated)
         return domain.public_event(updated)
     raise ServiceUnavailable(message="活动正被同时修改，请稍后重试")

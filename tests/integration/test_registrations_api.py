@@ -298,3 +298,16 @@ def test_idempotency_records_never_hold_the_ticket_token(public, make_event, db)
     records = db.client.scan(TableName=db.table, FilterExpression="begins_with(pk, :i)",
                              ExpressionAttributeValues={":i": {"S": "IDEM#"}})["Items"]
     assert records and all(token not in str(record) and token.lower() not in str(record) for record in records)
+
+
+def test_raising_capacity_promotes_the_waitlist(admin, public, make_event):
+    event = make_event(capacity=1, max_party_size=2)
+    eid = event["event_id"]
+    register(public, eid, registration_body())
+    waiting = [register(public, eid, registration_body(party_size=size)).json() for size in (2, 1, 2)]
+    assert [w["status"] for w in waiting] == ["waitlisted"] * 3
+    response = admin.patch(f"/events/{eid}", json={"capacity": 4})
+    assert response.status_code == 200
+    assert response.json()["counts"] == {"seats_confirmed": 4, "seats_remaining": 0, "waitlisted": 1, "checked_in": 0}
+    statuses = [public.get(f"/tickets/{w['ticket_token']}").json()["status"] for w in waiting]
+    assert statuses == ["confirmed", "confirmed", "waitlisted"]
