@@ -99,12 +99,12 @@ def get_ticket(ticket_token):
 
 @app.route("/tickets/{ticket_token}/qr.png", methods=["GET"])
 def ticket_qr_png(ticket_token):
-    return web.binary_response(registrations.ticket_qr(ticket_token, "png"), "image/png", web.IMMUTABLE)
+    return web.content_response(registrations.ticket_qr(ticket_token, "png"), "image/png", web.IMMUTABLE)
 
 
 @app.route("/tickets/{ticket_token}/qr.svg", methods=["GET"])
 def ticket_qr_svg(ticket_token):
-    return web.binary_response(
+    return web.content_response(
         registrations.ticket_qr(ticket_token, "svg"), "image/svg+xml; charset=utf-8", web.IMMUTABLE
     )
 
@@ -144,4 +144,4 @@ def privacy_page():
 @app.route("/static/{name}", methods=["GET"])
 def static_asset(name):
     content, content_type = pages.static_asset(name)
-    return web.binary_response(content, content_type, web.STATIC)
+    return web.content_response(content, content_type, web.STATIC)

@@ -32,9 +32,18 @@ IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
 
 
-def binary_response(body: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
-    """An image or other non-JSON body (Chalice base64-encodes the BINARY_TYPES for API Gateway)."""
-    return Response(body=body, status_code=200, headers={"Content-Type": content_type, **(headers or {})})
+def _payload(content: bytes | str, content_type: str) -> bytes | str:
+    """Bytes for the BINARY_TYPES (Chalice base64-encodes them); text for anything else,
+    because Lambda's response is JSON and can't carry raw bytes."""
+    if isinstance(content, bytes) and content_type.split(";")[0] not in BINARY_TYPES:
+        return content.decode("utf-8")
+    return content
+
+
+def content_response(content: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """An image, stylesheet, script or other non-JSON body."""
+    return Response(body=_payload(content, content_type), status_code=200,
+                    headers={"Content-Type": content_type, **(headers or {})})
 
 
 def read_json(raw_body: bytes | None) -> Any:
@@ -60,7 +69,6 @@ def error_response(error: ApiError) -> Response:
     return json_response(error.body(), status=error.status)
 
 
-
 def no_content() -> Response:
     return Response(body="", status_code=204, headers=PRIVATE)
 
@@ -74,8 +82,7 @@ def file_response(export: Any) -> Response:
     """An export as an attachment, or a 303 to where a large one was put."""
     if export.url:
         return Response(body="", status_code=303, headers={"Location": export.url, **PRIVATE})
-    body: bytes | str = export.body if export.content_type in BINARY_TYPES else export.body.decode("utf-8")
-    return Response(body=body, status_code=200, headers={
+    return Response(body=_payload(export.body, export.content_type), status_code=200, headers={
         "Content-Type": export.content_type,
         "Content-Disposition": f'attachment; filename="{export.filename}"',
         **PRIVATE,
