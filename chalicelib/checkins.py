@@ -50,12 +50,10 @@ def check_in(event_id: str, body: Any, nonce: str | None) -> tuple[int, dict[str
             raise ServiceUnavailable() from cancelled
         stored = cancelled.items[0]
         result = domain.refused_checkin(stored, nonce)
-        if result == domain.CHECKIN_OK:
-            return 200, _verdict(result, registration=_registration_summary(stored),
-                                 checked_in_at=stored["checked_in_at"], gate=stored.get("gate"))
-        if result == domain.CHECKIN_ALREADY:
-            return 409, _verdict(result, registration=_registration_summary(stored),
-                                 checked_in_at=stored["checked_in_at"], gate=stored.get("gate"))
+        if result in (domain.CHECKIN_OK, domain.CHECKIN_ALREADY):  # a used ticket: say when and where
+            return (200 if result == domain.CHECKIN_OK else 409), _verdict(
+                result, registration=_registration_summary(stored),
+                checked_in_at=stored["checked_in_at"], gate=stored.get("gate"))
         return (404 if result == domain.CHECKIN_INVALID else 409), _verdict(result)
     registration = repository.get_registration(event_id, registration_id, consistent=True) or {}
     return 200, _verdict(domain.CHECKIN_OK, registration=_registration_summary(

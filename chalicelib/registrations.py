@@ -105,7 +105,6 @@ def _new_registration(event: Mapping[str, Any], data: Mapping[str, Any], status:
         "registered_at": stamp,
         "consent_version": settings().privacy_notice_version,
         "consent_at": stamp,
-        "ticket_kid": tokens.keyring().active_id,
         "expires_at": domain.retention_expiry(event),
     }
 
