@@ -66,7 +66,7 @@ def prepare_environment(port: int) -> dict[str, str]:
     env["PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     for name, value in _generated_secrets().items():
         env.setdefault(name, value)
-    env.update({k: v for k, v in os.environ.items() if k in env or k in ("ADMIN_TOKEN", "TOKEN_SIGNING_KEYS")})
+    env.update({k: v for k, v in os.environ.items() if k in env})
     os.environ.update(env)
     return env
 
