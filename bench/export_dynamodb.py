@@ -349,7 +349,7 @@ def main() -> None:
     try:
         with local_environment(endpoint, prefix="bench") as env:
             from chalicelib import events, repository
-            from tests.conftest import event_body
+            from devtools.samples import event_body
 
             small_event = repository.get_event(events.create_event(event_body(capacity=100_000))["event_id"])
             large_event = repository.get_event(events.create_event(event_body(capacity=100_000))["event_id"])

@@ -68,7 +68,7 @@ def main() -> None:
     try:
         with local_environment(endpoint, prefix="bench") as env:
             from app import app
-            from tests.conftest import event_body, registration_body
+            from devtools.samples import event_body, registration_body
 
             config = chalice_config("local")
             gateway, floor = GatewayLike(app, config), GatewayLike(floor_app(), config)

@@ -4,12 +4,16 @@ from __future__ import annotations
 import os
 import secrets
 import uuid
-from typing import Iterator
 from contextlib import contextmanager
+from typing import Iterator
 
 
 def reset_app_caches() -> None:
-    from chalicelib import aws, config, secrets as app_secrets, tokens
+    import chalicelib.services  # noqa: F401  (installs the signing-key source)
+    from chalicelib import config
+    from chalicelib.domain import tokens
+    from chalicelib.storage import aws
+    from chalicelib.storage import secrets as app_secrets
 
     config.reset_for_tests()
     aws.reset_for_tests()
@@ -33,7 +37,7 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     reset_app_caches()
-    from chalicelib import aws
+    from chalicelib.storage import aws
     from devtools.bootstrap import ensure_bucket, ensure_table
 
     ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])

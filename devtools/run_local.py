@@ -99,11 +99,12 @@ def load_snapshot(client: Any, table: str) -> int:
 
 
 def seed_demo_events() -> list[str]:
-    from chalicelib import events, repository
+    from chalicelib.services import events
+    from chalicelib.storage import events as event_store
 
     created = []
     for demo in DEMO_EVENTS:
-        if repository.get_event(demo["event_id"]) is None:
+        if event_store.get(demo["event_id"]) is None:
             events.create_event(demo)
             created.append(demo["event_id"])
     return created
@@ -111,20 +112,22 @@ def seed_demo_events() -> list[str]:
 
 def demo_ticket_url() -> str:
     """A demo guest's ticket for the award ceremony, registered once and remembered in .local/."""
-    from chalicelib import registrations
+    from chalicelib.domain.errors import DomainError
+    from chalicelib.services import registrations, tickets
 
     if not DEMO_TICKET.exists():
-        status, body = registrations.register(DEMO_EVENTS[0]["event_id"], DEMO_GUEST, idempotency_key="make-run-demo")
-        if status != 201:
-            return f"(no demo ticket: {body.get('error')})"
-        DEMO_TICKET.write_text(json.dumps({"ticket_token": body["ticket_token"]}))
-    return registrations.ticket_links(json.loads(DEMO_TICKET.read_text())["ticket_token"])["ticket_url"]
+        try:
+            ticket = registrations.register(DEMO_EVENTS[0]["event_id"], DEMO_GUEST, idempotency_key="make-run-demo")
+        except DomainError as refused:
+            return f"(no demo ticket: {refused.code})"
+        DEMO_TICKET.write_text(json.dumps({"ticket_token": ticket.ticket_token}))
+    return tickets.ticket_url(json.loads(DEMO_TICKET.read_text())["ticket_token"])
 
 
 def demo_scanner_url() -> str:
-    from chalicelib import auth
+    from chalicelib.services import staff
 
-    return auth.create_staff_token(DEMO_EVENTS[0]["event_id"])["scanner_url"]
+    return staff.create_staff_token(DEMO_EVENTS[0]["event_id"]).scanner_url
 
 
 def main() -> int:
@@ -140,7 +143,7 @@ def main() -> int:
         endpoint = urlparse(env["DYNAMODB_ENDPOINT"])
         embedded = EmbeddedDynamoDB(endpoint.hostname or "127.0.0.1", endpoint.port or 8001).start()
 
-    from chalicelib import aws
+    from chalicelib.storage import aws
 
     client = aws.client("dynamodb")
     table = env["TABLE_NAME"]

@@ -7,13 +7,14 @@ from infra/'s definition.
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 import requests
+
+from devtools.samples import event_body
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,20 +126,6 @@ def public(stack: Stack) -> ApiSession:
     return stack.session()
 
 
-def event_body(**overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "event_id": f"t-{uuid.uuid4().hex[:12]}",
-        "kind": "award_ceremony",
-        "title": "测试颁奖典礼",
-        "venue": "测试演播厅",
-        "starts_at": "2027-03-01T19:00:00+08:00",
-        "ends_at": "2027-03-01T21:00:00+08:00",
-        "capacity": 10,
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}
-
-
 @pytest.fixture
 def make_event(admin: ApiSession):
     def create(**overrides: Any) -> dict[str, Any]:
@@ -162,7 +149,7 @@ class TableInspector:
         )
 
     def partition(self, event_id: str) -> list[dict[str, Any]]:
-        from chalicelib.repository import from_dynamo
+        from chalicelib.storage.dynamo import from_dynamo
 
         items, kwargs = [], {
             "TableName": self.table, "ConsistentRead": True,
@@ -183,7 +170,7 @@ class TableInspector:
         return next(item for item in self.partition(event_id) if item["sk"] == "EVENT")
 
     def set_event_fields(self, event_id: str, **fields: Any) -> None:
-        from chalicelib.repository import to_dynamo
+        from chalicelib.storage.dynamo import to_dynamo
 
         names = {f"#f{i}": name for i, name in enumerate(fields)}
         values = {f":v{i}": value for i, value in enumerate(fields.values())}
@@ -197,23 +184,3 @@ class TableInspector:
 @pytest.fixture(scope="session")
 def db(stack: Stack) -> TableInspector:
     return TableInspector(stack)
-
-
-_phone_counter = iter(range(10_000_000, 99_999_999))
-_phone_lock = __import__("threading").Lock()
-
-
-def unique_phone() -> str:
-    with _phone_lock:
-        return f"139{next(_phone_counter):08d}"
-
-
-def registration_body(kind: str = "award_ceremony", **overrides: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "name": "张三",
-        "phone": unique_phone(),
-        "role": "guest" if kind == "award_ceremony" else "collector",
-        "consent": True,
-    }
-    body.update(overrides)
-    return {k: v for k, v in body.items() if v is not None}

@@ -19,7 +19,7 @@ import zxingcpp
 from PIL import Image
 from playwright.sync_api import expect
 
-from tests.conftest import registration_body, unique_phone
+from devtools.samples import registration_body, unique_phone
 from tests.e2e.conftest import BrowserLog, launch, new_phone_context
 
 FORM_BUDGET_BYTES = 50 * 1024

@@ -7,7 +7,7 @@ from pathlib import Path
 import requests
 from openapi_spec_validator import validate
 
-from tests.conftest import registration_body
+from devtools.samples import registration_body
 
 ROOT = Path(__file__).resolve().parents[2]
 CHECKS = ",".join([

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from chalicelib import config
-from tests.conftest import registration_body
+from devtools.samples import registration_body
 
 EN = "registration_id,status,name,phone,role,party_size,city,organization,items,registered_at,checked_in_at,gate"
 ZH = "报名编号,状态,姓名,手机号,身份,人数,城市,单位,藏品,报名时间,签到时间,签到口"

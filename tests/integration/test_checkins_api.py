@@ -7,9 +7,9 @@ from collections import Counter
 
 import pytest
 
-from chalicelib import tokens
-from tests.conftest import registration_body
-from tests.integration.test_registration_concurrency import run_concurrently
+from chalicelib.domain import tokens
+from devtools.samples import registration_body
+from tests.helpers import run_concurrently
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from tests.conftest import event_body, registration_body
+from devtools.samples import event_body, registration_body
 
 
 def test_create_then_read_publicly(admin, public):

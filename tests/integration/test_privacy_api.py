@@ -6,8 +6,9 @@ from datetime import datetime
 
 import pytest
 
-from chalicelib import domain, repository
-from tests.conftest import registration_body
+from chalicelib.domain import clock
+from chalicelib.storage import registrations as registration_store
+from devtools.samples import registration_body
 
 
 def test_erasing_a_confirmed_registration_frees_the_seat_and_keeps_counts(admin, public, make_event, db):
@@ -87,7 +88,7 @@ def test_registration_items_expire_retention_days_after_the_event(public, make_e
             assert item["expires_at"] == expected, item["sk"]
     registration = db.of_type(eid, "REG#")[0]
     assert registration["consent_version"] == "2026-11-01"
-    assert domain.parse_iso(registration["consent_at"]).utcoffset().total_seconds() == 8 * 3600
+    assert clock.parse_iso(registration["consent_at"]).utcoffset().total_seconds() == 8 * 3600
 
 
 def test_a_server_error_on_a_ticket_path_logs_no_token(public, make_event, monkeypatch, caplog):
@@ -97,7 +98,7 @@ def test_a_server_error_on_a_ticket_path_logs_no_token(public, make_event, monke
     def broken(*args, **kwargs):
         raise RuntimeError("storage unavailable")
 
-    monkeypatch.setattr(repository, "get_registration_and_event", broken)
+    monkeypatch.setattr(registration_store, "get_with_event", broken)
     with caplog.at_level(logging.INFO):
         response = public.get(f"/tickets/{token}")
     assert response.status_code == 500

@@ -6,27 +6,8 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.conftest import registration_body
-
-THREADS = 32
-
-
-def run_concurrently(stack, jobs, threads=THREADS):
-    """Run each job(session) on its own thread-local HTTP session; return results in job order."""
-    local = threading.local()
-    start = threading.Barrier(min(threads, len(jobs)))
-
-    def call(job):
-        if not hasattr(local, "session"):
-            local.session = stack.session()
-            try:
-                start.wait(timeout=10)
-            except threading.BrokenBarrierError:
-                pass
-        return job(local.session)
-
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        return list(pool.map(call, jobs))
+from devtools.samples import registration_body
+from tests.helpers import run_concurrently
 
 
 def test_300_concurrent_registrations_never_overbook(stack, make_event, db, public):

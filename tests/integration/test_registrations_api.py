@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.conftest import registration_body, unique_phone
+from devtools.samples import registration_body, unique_phone
 
 
 def register(session, event_id, body, **headers):

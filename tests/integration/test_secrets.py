@@ -4,7 +4,10 @@ import logging
 import boto3
 import pytest
 
-from chalicelib import auth, config, secrets, tokens
+from chalicelib import config
+from chalicelib.domain import tokens
+from chalicelib.storage import secrets
+from chalicelib.web import auth
 
 
 @pytest.fixture

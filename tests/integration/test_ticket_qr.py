@@ -5,7 +5,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from tests.conftest import registration_body
+from devtools.samples import registration_body
 
 BROWSER_IMG_ACCEPT = "image/avif,image/webp,image/apng,image/svg+xml,image/*,*/*;q=0.8"
 BROWSER_PAGE_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,*/*;q=0.8"

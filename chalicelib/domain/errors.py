@@ -1,0 +1,157 @@
+"""Domain errors: each has a stable code and a zh-CN message for the person who caused it.
+
+They know nothing of HTTP: the web layer's one table (chalicelib/web/errors.py) maps each
+class to a status code. Storage raises the same errors (or the internal signals at the
+end of this module) so that no other layer ever decodes a DynamoDB failure.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    code = "bad_request"
+    message = "请求有误"
+
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None,
+                 **extra: Any):
+        self.message = message or type(self).message
+        self.fields = fields
+        self.extra = extra
+        super().__init__(self.message)
+
+    def body(self) -> dict[str, Any]:
+        """The SPEC's error JSON: {error, message, fields?, …extra}."""
+        body: dict[str, Any] = {"error": self.code, "message": self.message}
+        if self.fields:
+            body["fields"] = self.fields
+        body.update(self.extra)
+        return body
+
+    @classmethod
+    def by_code(cls, code: str) -> type["DomainError"]:
+        """The error class with this code (to replay a remembered outcome); DomainError if none."""
+        pending: list[type[DomainError]] = [cls]
+        while pending:
+            candidate = pending.pop()
+            if candidate.code == code:
+                return candidate
+            pending.extend(candidate.__subclasses__())
+        return DomainError
+
+
+class InvalidRequest(DomainError):
+    """The request body is not JSON or too large to read."""
+    code = "invalid_json"
+    message = "请求体不是有效的 JSON"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_error"
+    message = "提交的内容有误，请检查标出的字段"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    message = "找不到该资源"
+
+
+class EventNotFound(NotFound):
+    code = "event_not_found"
+    message = "活动不存在"
+
+
+class TicketNotFound(NotFound):
+    code = "ticket_not_found"
+    message = "电子票不存在或链接有误"
+
+
+class RegistrationNotFound(NotFound):
+    code = "registration_not_found"
+    message = "报名记录不存在"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+    message = "请求与当前状态冲突"
+
+
+class EventAlreadyExists(Conflict):
+    code = "event_exists"
+    message = "活动编号已被使用"
+
+
+class CapacityBelowConfirmed(Conflict):
+    code = "capacity_below_confirmed"
+    message = "名额不能少于已确认的座位数"
+
+
+class EventFull(Conflict):
+    code = "event_full"
+    message = "名额已满，本活动不设候补"
+
+
+class PhoneTaken(Conflict):
+    """The phone already has a live registration for this event (its guard item exists)."""
+    code = "already_registered"
+    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
+
+
+class RegistrationClosed(Conflict):
+    code = "registration_closed"
+    message = "当前不在报名时间内"
+
+
+class TicketAlreadyUsed(Conflict):
+    code = "already_checked_in"
+    message = "该票已签到，无法取消"
+
+
+class IdempotencyKeyReused(DomainError):
+    code = "idempotency_key_reused"
+    message = "该 Idempotency-Key 已用于另一份不同的报名内容"
+
+
+class IdempotencyInProgress(Conflict):
+    code = "idempotency_in_progress"
+    message = "相同的请求正在处理中，请稍后重试"
+
+
+class ServiceUnavailable(DomainError):
+    code = "service_unavailable"
+    message = "系统繁忙，请稍后重试"
+
+
+# --- signals from storage: a conditional write did not apply --------------------------------
+# Services catch these and decide again; one that escapes is answered as ServiceUnavailable.
+
+class StorageSignal(ServiceUnavailable):
+    pass
+
+
+class SeatsChanged(StorageSignal):
+    """The event's seats, capacity or waitlist were not what the writer read: `event` is the stored one."""
+
+    def __init__(self, event: Any):
+        super().__init__()
+        self.event = event
+
+
+class RegistrationChanged(StorageSignal):
+    """The registration was not in the state the writer read: `registration` is the stored one (or None)."""
+
+    def __init__(self, registration: Any):
+        super().__init__()
+        self.registration = registration
+
+
+class EventChanged(StorageSignal):
+    """Someone else edited the event meanwhile: `event` is the stored one (None when it is gone)."""
+
+    def __init__(self, event: Any):
+        super().__init__()
+        self.event = event
+
+
+class WriteConflict(StorageSignal):
+    """A concurrent transaction touched the same items, or a fresh id collided: retry."""

@@ -1,0 +1,146 @@
+"""Registrations: statuses, the Registration record, rules that depend on the event, the waitlist order."""
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Mapping, Sequence
+
+from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
+
+CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
+STATUSES = (CONFIRMED, WAITLISTED, CANCELLED)
+STATUS_LABELS_ZH = {CONFIRMED: "已确认", WAITLISTED: "候补中", CANCELLED: "已取消"}
+# What a participant sees on the ticket: checked_in wins over confirmed.
+CHECKED_IN = "checked_in"
+TICKET_STATUS_LABELS_ZH = {**STATUS_LABELS_ZH, CHECKED_IN: "已签到"}
+ITEM_INTENTS = ("exhibit", "exchange", "donate")
+ITEM_INTENT_LABELS_ZH = {"exhibit": "展示", "exchange": "交换", "donate": "捐赠"}
+assert set(ITEM_INTENT_LABELS_ZH) == set(ITEM_INTENTS)
+MAX_ITEMS = 20
+
+# What identifies a person; erasure removes exactly these and keeps the anonymous rest.
+PERSONAL_FIELDS = ("name", "phone", "phone_guard", "city", "organization", "note", "items")
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One registration (a party of `party_size`) as stored; personal fields are None once erased."""
+
+    registration_id: str
+    event_id: str
+    status: str
+    role: str | None = None
+    party_size: int = 1
+    name: str | None = None
+    phone: str | None = None
+    phone_guard: str | None = None
+    city: str | None = None
+    organization: str | None = None
+    note: str | None = None
+    items: list[dict[str, Any]] | None = None
+    registered_at: str | None = None
+    consent_version: str | None = None
+    consent_at: str | None = None
+    expires_at: int | None = None
+    waitlist_position: int | None = None
+    promoted_at: str | None = None
+    cancelled_at: str | None = None
+    checked_in_at: str | None = None
+    gate: str | None = None
+    checkin_nonce: str | None = None
+    erased: bool = False
+    erased_at: str | None = None
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> "Registration":
+        return cls(**{name: data[name] for name in _REGISTRATION_FIELDS if data.get(name) is not None})
+
+    @property
+    def ticket_status(self) -> str:
+        if self.checked_in_at and self.status != CANCELLED:
+            return CHECKED_IN
+        return self.status
+
+    @property
+    def holds_seat_unused(self) -> bool:
+        """A live registration whose ticket was not used yet: cancelling it frees what it holds."""
+        return self.status != CANCELLED and not self.checked_in_at
+
+
+_REGISTRATION_FIELDS = tuple(f.name for f in fields(Registration))
+
+
+@dataclass(frozen=True)
+class WaitlistEntry:
+    position: int
+    registration_id: str
+    party_size: int
+
+
+@dataclass(frozen=True)
+class TicketEvent:
+    event_id: str
+    title: str
+    venue: str
+    starts_at: str
+
+
+@dataclass(frozen=True)
+class TicketView:
+    """What the ticket's holder sees: the phone masked."""
+
+    registration_id: str
+    event: TicketEvent
+    name: str
+    phone_masked: str
+    role: str
+    party_size: int
+    status: str
+    checked_in_at: str | None
+
+    @property
+    def ticket_status(self) -> str:
+        if self.checked_in_at and self.status != CANCELLED:
+            return CHECKED_IN
+        return self.status
+
+
+@dataclass(frozen=True)
+class IssuedTicket:
+    """The reply to a registration: its status and where its ticket lives."""
+
+    registration_id: str
+    event_id: str
+    status: str
+    ticket_token: str
+    ticket_url: str
+    qr_png_url: str
+    qr_svg_url: str
+
+
+@dataclass(frozen=True)
+class Cancelled:
+    status: str = CANCELLED
+
+
+def registration_field_errors(event: Event, registration: Mapping[str, Any]) -> dict[str, list[str]]:
+    """Rules that depend on the event: its roles and its party-size limit."""
+    errors: dict[str, list[str]] = {}
+    roles = event.roles or KIND_ROLES[event.kind]
+    if registration["role"] not in roles:
+        labels = "、".join(ROLE_LABELS_ZH.get(role, role) for role in roles)
+        errors["role"] = [f"本活动可选的身份：{labels}"]
+    limit = event.max_party_size or 1
+    if registration.get("party_size", 1) > limit:
+        errors["party_size"] = [f"每份报名最多 {limit} 人"]
+    return errors
+
+
+def first_promotable(free_seats: int, waiting: Sequence[WaitlistEntry]) -> WaitlistEntry | None:
+    """The oldest waiting party that fits the free seats; `waiting` in waitlist order.
+
+    A large party that doesn't fit doesn't block smaller ones behind it.
+    """
+    for entry in waiting:
+        if entry.party_size <= free_seats:
+            return entry
+    return None

@@ -1,0 +1,1 @@
+"""marshmallow schemas: requests (validation), replies (shapes), and their shared fields."""

@@ -1,0 +1,157 @@
+"""Reply schemas: the one definition of each reply's shape. The web layer dumps the services'
+domain objects through them, and the OpenAPI document is generated from them."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import Schema, fields, post_dump, validate
+
+from chalicelib.domain import checkins as checkin_rules
+from chalicelib.domain import events as event_rules
+from chalicelib.domain import registrations as registration_rules
+
+class EventCountsSchema(Schema):
+    seats_confirmed = fields.Integer(required=True)
+    seats_remaining = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+
+
+class EventSchema(Schema):
+    event_id = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(event_rules.KINDS))
+    title = fields.String(required=True)
+    venue = fields.String(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+    ends_at = fields.String(required=True, metadata={"format": "date-time"})
+    registration_opens_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    registration_closes_at = fields.String(allow_none=True, required=True, metadata={"format": "date-time"})
+    capacity = fields.Integer(required=True)
+    waitlist = fields.Boolean(required=True)
+    max_party_size = fields.Integer(required=True)
+    roles = fields.List(fields.String(), required=True)
+    retention_days = fields.Integer(required=True)
+    counts = fields.Nested(EventCountsSchema, required=True)
+
+
+class EventListSchema(Schema):
+    items = fields.List(fields.Nested(EventSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class ErrorSchema(Schema):
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    fields_ = fields.Dict(
+        data_key="fields", keys=fields.String(), values=fields.List(fields.String())
+    )
+
+
+class RegistrationCreatedSchema(Schema):
+    registration_id = fields.String(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(
+        [registration_rules.CONFIRMED, registration_rules.WAITLISTED]))
+    ticket_token = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+    qr_png_url = fields.String(required=True)
+    qr_svg_url = fields.String(required=True)
+
+
+class TicketEventSchema(Schema):
+    event_id = fields.String(required=True)
+    title = fields.String(required=True)
+    venue = fields.String(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class TicketSchema(Schema):
+    registration_id = fields.String(required=True)
+    event = fields.Nested(TicketEventSchema, required=True)
+    name = fields.String(required=True)
+    phone_masked = fields.String(required=True, metadata={"example": "138****5678"})
+    role = fields.String(required=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class CancelResultSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf([registration_rules.CANCELLED]))
+
+
+class CheckinRegistrationSchema(Schema):
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    party_size = fields.Integer(required=True)
+
+
+class CheckinResultSchema(Schema):
+    result = fields.String(required=True, validate=validate.OneOf(checkin_rules.RESULTS))
+    message = fields.String(required=True)
+    registration = fields.Nested(CheckinRegistrationSchema)
+    checked_in_at = fields.String(metadata={"format": "date-time"})
+    gate = fields.String(allow_none=True)
+
+    @post_dump
+    def _only_for_used_tickets(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        """A verdict names the party, and when and where it came in, only for a used ticket."""
+        if data.get("registration") is None:
+            return {"result": data["result"], "message": data["message"]}
+        return data
+
+
+class StatsSchema(Schema):
+    confirmed = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    cancelled = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+    seats_confirmed = fields.Integer(required=True)
+    seats_remaining = fields.Integer(required=True)
+
+
+class StaffTokenSchema(Schema):
+    token = fields.String(required=True)
+    scanner_url = fields.String(required=True)
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class CollectionItemViewSchema(Schema):
+    name = fields.String(required=True)
+    category = fields.String()
+    era = fields.String()
+    intent = fields.String(required=True)
+
+
+class RegistrationAdminSchema(Schema):
+    registration_id = fields.String(required=True)
+    status = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    phone = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    city = fields.String(required=True, allow_none=True)
+    organization = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True, allow_none=True)
+    items = fields.List(fields.Nested(CollectionItemViewSchema), required=True, allow_none=True)
+    registered_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    gate = fields.String(required=True, allow_none=True)
+    waitlist_position = fields.Integer(required=True, allow_none=True)
+
+
+class RegistrationListSchema(Schema):
+    items = fields.List(fields.Nested(RegistrationAdminSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+
+EVENT = EventSchema()
+EVENT_LIST = EventListSchema()
+REGISTRATION_CREATED = RegistrationCreatedSchema()
+TICKET = TicketSchema()
+CANCEL_RESULT = CancelResultSchema()
+CHECKIN_RESULT = CheckinResultSchema()
+STATS = StatsSchema()
+STAFF_TOKEN = StaffTokenSchema()
+REGISTRATION_LIST = RegistrationListSchema()

@@ -1,0 +1,174 @@
+"""Request schemas: what the API accepts, validated with zh-CN messages. Built once at import;
+the OpenAPI document is generated from these same classes."""
+from __future__ import annotations
+
+from typing import Any
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from chalicelib.domain import events as event_rules
+from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.fields import (
+    SLUG, AwareTime, CleanText, MainlandMobile, PersonName, StrictBoolean, StrictInteger, StrictSchema,
+    zh_messages, full_match,
+)
+
+def _slug(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=full_match(SLUG, "须为 3–64 位小写字母、数字或连字符，且以字母或数字开头"),
+        metadata={"pattern": "^" + SLUG.pattern + "$"},
+        error_messages=zh_messages(invalid="须为文本"),
+        **kwargs,
+    )
+
+
+def _kind(**kwargs: Any) -> fields.String:
+    return fields.String(
+        validate=validate.OneOf(event_rules.KINDS, error="须为 award_ceremony 或 collector_exchange"),
+        error_messages=zh_messages(invalid="须为文本"),
+        **kwargs,
+    )
+
+
+def _roles(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(error_messages=zh_messages(invalid="须为文本")),
+        validate=validate.Length(min=1, max=10, error="至少选择一个身份"),
+        error_messages=zh_messages(invalid="须为身份列表"),
+        **kwargs,
+    )
+
+
+class EventFieldsSchema(StrictSchema):
+    """Fields shared by creating and editing an event."""
+
+    title = CleanText(1, 100)
+    venue = CleanText(1, 200)
+    starts_at = AwareTime()
+    ends_at = AwareTime()
+    registration_opens_at = AwareTime(allow_none=True)
+    registration_closes_at = AwareTime(allow_none=True)
+    capacity = StrictInteger(validate=validate.Range(min=1, max=100_000, error="须在 1 到 100000 之间"))
+    waitlist = StrictBoolean()
+    max_party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="须在 1 到 20 之间"))
+    roles = _roles()
+    retention_days = StrictInteger(validate=validate.Range(min=1, max=3650, error="须在 1 到 3650 天之间"))
+
+
+class EventCreateSchema(EventFieldsSchema):
+    kind = _kind(required=True)
+    event_id = _slug()
+    title = CleanText(1, 100, required=True)
+    venue = CleanText(1, 200, required=True)
+    starts_at = AwareTime(required=True)
+    ends_at = AwareTime(required=True)
+    capacity = StrictInteger(required=True, validate=validate.Range(min=1, max=100_000, error="须在 1 到 100000 之间"))
+
+    @validates_schema
+    def _consistent(self, data: dict[str, Any], **kwargs: Any) -> None:
+        errors = event_rules.event_field_errors(data)
+        if errors:
+            raise ValidationError(errors)
+
+
+class EventPatchSchema(EventFieldsSchema):
+    """Every field optional; consistency is checked after merging with the stored event."""
+
+
+class EventListQuerySchema(StrictSchema):
+    limit = fields.Integer(
+        validate=validate.Range(min=1, max=100, error="须在 1 到 100 之间"),
+        error_messages=zh_messages(invalid="须为整数"),
+    )
+    cursor = fields.String(
+        validate=validate.Length(max=2000, error="游标无效"),
+        error_messages=zh_messages(invalid="游标无效"),
+    )
+
+
+def _role(kind: str) -> fields.String:
+    roles = event_rules.KIND_ROLES[kind]
+    labels = "、".join(f"{role}（{event_rules.ROLE_LABELS_ZH[role]}）" for role in roles)
+    return fields.String(
+        required=True,
+        validate=validate.OneOf(roles, error=f"请选择身份：{labels}"),
+        error_messages=zh_messages(invalid="须为文本", required="请选择身份"),
+    )
+
+
+class CollectionItemSchema(StrictSchema):
+    name = CleanText(1, 50, required=True, error_messages=zh_messages(required="请填写藏品名称"))
+    category = CleanText(0, 30)
+    era = CleanText(0, 30)
+    intent = fields.String(
+        required=True,
+        validate=validate.OneOf(registration_rules.ITEM_INTENTS,
+                                error="须为 exhibit（展示）、exchange（交换）或 donate（捐赠）"),
+        error_messages=zh_messages(invalid="须为文本", required="请选择展示、交换或捐赠"),
+    )
+
+
+class RegistrationFieldsSchema(StrictSchema):
+    name = PersonName(required=True, metadata={"minLength": 1, "maxLength": 50},
+                      error_messages=zh_messages(required="请填写姓名"))
+    phone = MainlandMobile(required=True, metadata={"example": "13812345678"},
+                           error_messages=zh_messages(required="请填写手机号"))
+    consent = StrictBoolean(
+        required=True,
+        validate=validate.Equal(True, error="须阅读并同意隐私声明才能报名"),
+        error_messages=zh_messages(required="须阅读并同意隐私声明才能报名", invalid="须为 true"),
+    )
+    party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="人数须在 1 到 20 之间"))
+    city = CleanText(0, 60)
+    organization = CleanText(0, 60)
+    note = CleanText(0, 200)
+
+
+class AwardRegistrationSchema(RegistrationFieldsSchema):
+    role = _role(event_rules.AWARD_CEREMONY)
+
+
+class CollectorRegistrationSchema(RegistrationFieldsSchema):
+    role = _role(event_rules.COLLECTOR_EXCHANGE)
+    items = fields.List(
+        fields.Nested(CollectionItemSchema),
+        validate=validate.Length(max=20, error="最多登记 20 件藏品"),
+        error_messages=zh_messages(invalid="须为藏品列表"),
+    )
+
+
+class CheckinSchema(StrictSchema):
+    code = fields.String(
+        required=True, validate=validate.Length(min=1, max=512, error="扫码内容为空或过长"),
+        error_messages=zh_messages(invalid="须为文本", required="请扫描或输入票码"),
+        metadata={"description": "扫描到的二维码内容：完整电子票链接或票码"},
+    )
+    gate = CleanText(0, 30, metadata={"description": "签到口，如 东门", "maxLength": 30})
+
+
+class RegistrationListQuerySchema(EventListQuerySchema):
+    status = fields.String(
+        validate=validate.OneOf(registration_rules.STATUSES,
+                                error="须为 confirmed、waitlisted 或 cancelled"),
+        error_messages=zh_messages(invalid="须为文本"),
+    )
+
+
+class ExportQuerySchema(StrictSchema):
+    lang = fields.String(
+        validate=validate.OneOf(["zh", "en"], error="须为 zh 或 en"),
+        error_messages=zh_messages(invalid="须为文本"),
+    )
+
+
+EVENT_CREATE = EventCreateSchema()
+EVENT_PATCH = EventPatchSchema()
+EVENT_LIST_QUERY = EventListQuerySchema()
+REGISTRATION_LIST_QUERY = RegistrationListQuerySchema()
+EXPORT_QUERY = ExportQuerySchema()
+REGISTRATION_BY_KIND = {
+    event_rules.AWARD_CEREMONY: AwardRegistrationSchema(),
+    event_rules.COLLECTOR_EXCHANGE: CollectorRegistrationSchema(),
+}
+
+CHECKIN = CheckinSchema()

@@ -1,0 +1,42 @@
+"""PIPL: erasing a person's data on request while the event's counts stay right."""
+from __future__ import annotations
+
+from chalicelib.domain import clock, tokens
+from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, ServiceUnavailable, WriteConflict
+from chalicelib.domain.registrations import CONFIRMED
+from chalicelib.services import events, waitlist
+from chalicelib.services.retry import MAX_ATTEMPTS, backoff
+from chalicelib.storage import registrations as registration_store
+
+
+def erase_registration(event_id: str, registration_id: str) -> None:
+    """Remove name, phone and the rest at once; keep an anonymous record for the counts.
+
+    A confirmed seat not yet used at the gate is freed (and the waitlist moves up); a
+    waitlist place is given up; a used ticket keeps its seat, so attendance stays true.
+    Idempotent: erasing twice is fine.
+    """
+    events.require_event(event_id)
+    if not tokens.REGISTRATION_ID.fullmatch(registration_id):
+        raise RegistrationNotFound()
+    for attempt in range(MAX_ATTEMPTS):
+        registration = registration_store.get(event_id, registration_id, consistent=True)
+        if registration is None:
+            raise RegistrationNotFound()
+        if registration.erased:
+            return
+        at = clock.now_iso()
+        try:
+            if registration.holds_seat_unused:
+                registration_store.cancel(registration, at, erase=True)
+            else:
+                registration_store.anonymise(registration, at)
+        except RegistrationChanged:
+            continue  # promoted, cancelled or checked in meanwhile: look again
+        except WriteConflict:
+            backoff(attempt)
+            continue
+        if registration.holds_seat_unused and registration.status == CONFIRMED:
+            waitlist.promote(event_id)
+        return
+    raise ServiceUnavailable()

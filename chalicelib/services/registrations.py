@@ -1,0 +1,117 @@
+"""Registration: sign up for an event, confirmed while seats last, then on the waitlist.
+
+Seats are guarded by DynamoDB conditions, not by reads: every path that changes seats does
+so in one transaction with the event's counters, so capacity holds under any concurrency.
+"""
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any, Mapping
+
+from chalicelib.config import settings
+from chalicelib.domain import clock, tokens
+from chalicelib.domain.errors import (
+    EventFull, RegistrationClosed, SeatsChanged, ServiceUnavailable, ValidationFailed, WriteConflict,
+)
+from chalicelib.domain.events import Event
+from chalicelib.domain.registrations import (
+    CONFIRMED, WAITLISTED, IssuedTicket, Registration, registration_field_errors,
+)
+from chalicelib.schemas import requests
+from chalicelib.schemas.fields import load
+from chalicelib.services import events, idempotency, tickets, waitlist
+from chalicelib.services.retry import MAX_ATTEMPTS, backoff
+from chalicelib.storage import events as event_store
+from chalicelib.storage import registrations as registration_store
+
+
+def register(event_id: str, body: Any, idempotency_key: str | None = None) -> IssuedTicket:
+    if idempotency_key is None:
+        return _register(event_id, body)
+    return idempotency.run_once(f"register:{event_id}", idempotency_key, body,
+                                lambda: _register(event_id, body), _record_of, _reissued)
+
+
+def _record_of(ticket: IssuedTicket) -> dict[str, str]:
+    """What an idempotency record keeps of a registration: never the ticket token itself."""
+    return {"registration_id": ticket.registration_id, "status": ticket.status, "event_id": ticket.event_id}
+
+
+def _reissued(record: Mapping[str, str]) -> IssuedTicket:
+    return tickets.issue(record["registration_id"], record["event_id"], record["status"])
+
+
+def _validated(event: Event, body: Any) -> dict[str, Any]:
+    data: dict[str, Any] = load(requests.REGISTRATION_BY_KIND[event.kind], body)
+    errors = registration_field_errors(event, data)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    return data
+
+
+def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Registration:
+    stamp = clock.now_iso()
+    return Registration(
+        registration_id=tokens.new_registration_id(),
+        event_id=event.event_id,
+        status=status,
+        name=data["name"],
+        phone=data["phone"],
+        phone_guard=tokens.phone_guard(event.guard_kid or tokens.keyring().active_id, event.event_id,
+                                       data["phone"]),
+        role=data["role"],
+        party_size=data.get("party_size", 1),
+        city=data.get("city") or None,
+        organization=data.get("organization") or None,
+        note=data.get("note") or None,
+        items=data.get("items") or None,
+        registered_at=stamp,
+        consent_version=settings().privacy_notice_version,
+        consent_at=stamp,
+        expires_at=event.retention_expiry(),
+    )
+
+
+def _issued(registration: Registration) -> IssuedTicket:
+    return tickets.issue(registration.registration_id, registration.event_id, registration.status)
+
+
+def _register(event_id: str, body: Any) -> IssuedTicket:
+    event = events.recent_event(event_id)
+    data = _validated(event, body)
+    if not event.registration_is_open(clock.now()):
+        raise RegistrationClosed()
+    for attempt in range(MAX_ATTEMPTS):
+        if event.fits_now(data.get("party_size", 1)):
+            registration = _new_registration(event, data, CONFIRMED)
+            try:
+                registration_store.insert_confirmed(registration, event.capacity,
+                                                    require_empty_waitlist=event.waitlist)
+                return _issued(registration)
+            except SeatsChanged as changed:
+                # Full, waiting list not empty, or capacity edited: decide again on the stored event.
+                event = changed.event
+                events.remember_event(event)
+                continue
+            except WriteConflict:
+                backoff(attempt)
+                continue
+        if not event.waitlist:
+            raise EventFull()
+        return _join_waitlist(event, data)
+    raise ServiceUnavailable()
+
+
+def _join_waitlist(event: Event, data: Mapping[str, Any]) -> IssuedTicket:
+    for attempt in range(MAX_ATTEMPTS):
+        position = event_store.claim_waitlist_position(event.event_id)
+        registration = replace(_new_registration(event, data, WAITLISTED), waitlist_position=position)
+        try:
+            registration_store.insert_waitlisted(registration)
+        except WriteConflict:
+            backoff(attempt)
+            continue
+        if registration.registration_id in waitlist.promote(event.event_id):
+            registration = replace(registration, status=CONFIRMED)
+        return _issued(registration)
+    raise ServiceUnavailable()

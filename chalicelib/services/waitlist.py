@@ -1,0 +1,38 @@
+"""The waitlist moves up: after a cancellation, an erasure, a new waiting entry or more capacity."""
+from __future__ import annotations
+
+from chalicelib.domain import clock
+from chalicelib.domain.errors import WriteConflict
+from chalicelib.domain.registrations import first_promotable
+from chalicelib.services.retry import MAX_ATTEMPTS, backoff
+from chalicelib.storage import events as event_store
+from chalicelib.storage import registrations as registration_store
+
+MAX_PROMOTIONS_PER_PASS = 200
+
+
+def promote(event_id: str) -> list[str]:
+    """Confirm waiting parties, oldest first, while seats are free for them.
+
+    Each promotion is one transaction with the counters; concurrent passes can't promote the
+    same registration twice or exceed capacity. Returns the promoted registration ids.
+    """
+    promoted: list[str] = []
+    failures = 0
+    while len(promoted) < MAX_PROMOTIONS_PER_PASS and failures < MAX_ATTEMPTS:
+        event = event_store.get(event_id, consistent=True)
+        if event is None or not event.has_waiting:
+            break
+        free = event.capacity - event.seats_confirmed
+        if free <= 0:
+            break
+        entry = first_promotable(free, registration_store.waitlist_entries(event_id))
+        if entry is None:
+            break
+        try:
+            registration_store.promote(event_id, entry, event.capacity, clock.now_iso())
+            promoted.append(entry.registration_id)
+        except WriteConflict:
+            failures += 1  # another pass moved first; look again
+            backoff(failures)
+    return promoted

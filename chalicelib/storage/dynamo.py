@@ -1,0 +1,113 @@
+"""The table: item (de)serialisation, condition failures and transactions, shared by the aggregates."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Iterable, Mapping
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from chalicelib.config import settings
+from chalicelib.domain.errors import WriteConflict
+from chalicelib.storage import aws
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _serializer.serialize(v) for k, v in item.items() if v is not None}
+
+
+def from_dynamo(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: _plain(_deserializer.deserialize(v)) for k, v in item.items()}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, set):
+        return sorted(_plain(v) for v in value)
+    return value
+
+
+def keys_only(item: Mapping[str, Any], names: Iterable[str] = ("pk", "sk")) -> dict[str, Any]:
+    return {name: item[name] for name in names if name in item}
+
+
+def table() -> str:
+    return settings().table_name
+
+
+def client() -> Any:
+    return aws.client("dynamodb")
+
+
+def is_condition_failure(error: ClientError) -> bool:
+    return error.response["Error"]["Code"] == "ConditionalCheckFailedException"
+
+
+def failed_item(error: ClientError) -> dict[str, Any] | None:
+    raw = error.response.get("Item")
+    return from_dynamo(raw) if raw else None
+
+
+def get(key: Mapping[str, Any], consistent: bool = False) -> dict[str, Any] | None:
+    raw = client().get_item(TableName=table(), Key=to_dynamo(key), ConsistentRead=consistent).get("Item")
+    return from_dynamo(raw) if raw else None
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Why a TransactWriteItems was cancelled: one reason code (and old item, if any) per action.
+
+    Private to the storage package: each aggregate turns it into a domain error.
+    """
+
+    codes: list[str]
+    items: list[dict[str, Any] | None]
+
+    def failed(self, index: int) -> bool:
+        return index < len(self.codes) and self.codes[index] == "ConditionalCheckFailed"
+
+    @property
+    def conflicted(self) -> bool:
+        return "TransactionConflict" in self.codes
+
+
+class TransactionCancelled(Exception):
+    def __init__(self, cancellation: Cancellation):
+        super().__init__(", ".join(cancellation.codes))
+        self.cancellation = cancellation
+
+
+def transact(actions: list[dict[str, Any]]) -> None:
+    """Run the actions atomically; TransactionCancelled says which condition failed.
+
+    A TransactionConflict (another transaction on the same items) becomes WriteConflict.
+    """
+    for action in actions:
+        next(iter(action.values()))["TableName"] = table()
+    try:
+        client().transact_write_items(TransactItems=actions)
+    except ClientError as error:
+        if error.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = error.response.get("CancellationReasons") or []
+        cancellation = Cancellation(
+            [reason.get("Code", "None") for reason in reasons],
+            [from_dynamo(reason["Item"]) if reason.get("Item") else None for reason in reasons],
+        )
+        if cancellation.conflicted and not any(cancellation.failed(i) for i in range(len(reasons))):
+            raise WriteConflict() from error
+        raise TransactionCancelled(cancellation) from error
+
+
+def put_new(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A transaction action that creates `item` only if its key is free."""
+    return {"Put": {"Item": to_dynamo(item), "ConditionExpression": "attribute_not_exists(pk)"}}

@@ -1,0 +1,134 @@
+"""Event items: create, read, list newest first, edit under a version, the waitlist sequence."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any, Mapping
+
+from botocore.exceptions import ClientError
+
+from chalicelib.domain.errors import CapacityBelowConfirmed, EventAlreadyExists, EventChanged, EventNotFound
+from chalicelib.domain.events import Event
+from chalicelib.storage import dynamo
+from chalicelib.storage.dynamo import from_dynamo, to_dynamo
+
+EVENT_SK = "EVENT"
+EVENTS_INDEX = "gsi1"
+EVENTS_PARTITION = "EVENTS"
+
+# Counters live on the event item and change only inside conditional writes.
+COUNTERS = ("seats_confirmed", "confirmed_count", "waitlisted_count",
+            "cancelled_count", "checked_in_count", "waitlist_seq")
+
+
+def key(event_id: str) -> dict[str, str]:
+    return {"pk": f"EVENT#{event_id}", "sk": EVENT_SK}
+
+
+def partition(event_id: str) -> str:
+    return f"EVENT#{event_id}"
+
+
+def to_event(item: Mapping[str, Any] | None) -> Event | None:
+    return Event.from_mapping(item) if item else None
+
+
+def put_new(event: Event) -> None:
+    """Store a new event; EventAlreadyExists when its id is taken."""
+    item = {
+        **key(event.event_id),
+        "type": "event",
+        "gsi1pk": EVENTS_PARTITION,
+        "gsi1sk": f"{event.created_at}#{event.event_id}",
+        **asdict(event),
+    }
+    try:
+        dynamo.client().put_item(TableName=dynamo.table(), Item=to_dynamo(item),
+                                 ConditionExpression="attribute_not_exists(pk)")
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            raise EventAlreadyExists(fields={"event_id": ["活动编号已被使用"]}) from error
+        raise
+
+
+def get(event_id: str, consistent: bool = False) -> Event | None:
+    return to_event(dynamo.get(key(event_id), consistent))
+
+
+def list_page(limit: int, start_key: dict[str, str] | None) -> tuple[list[Event], dict[str, str] | None]:
+    """Newest events first, one page; the second value is where the next page starts."""
+    kwargs: dict[str, Any] = {
+        "TableName": dynamo.table(),
+        "IndexName": EVENTS_INDEX,
+        "KeyConditionExpression": "gsi1pk = :p",
+        "ExpressionAttributeValues": {":p": {"S": EVENTS_PARTITION}},
+        "ScanIndexForward": False,
+        "Limit": limit,
+    }
+    if start_key:
+        kwargs["ExclusiveStartKey"] = to_dynamo(start_key)
+    response = dynamo.client().query(**kwargs)
+    items = [Event.from_mapping(from_dynamo(raw)) for raw in response.get("Items", [])]
+    last = response.get("LastEvaluatedKey")
+    return items, (from_dynamo(last) if last else None)
+
+
+def update_fields(event_id: str, changes: Mapping[str, Any], expected_version: int) -> Event:
+    """Apply an organiser's edit if nobody edited in between and capacity still covers the
+    confirmed seats (`None` removes a field). Raises EventNotFound, CapacityBelowConfirmed,
+    or EventChanged with the stored event when another edit came first."""
+    names = {"#version": "version"}
+    values: dict[str, Any] = {":expected": expected_version, ":one": 1}
+    sets, removes = ["#version = #version + :one"], []
+    for index, (field, value) in enumerate(changes.items()):
+        names[f"#f{index}"] = field
+        if value is None:
+            removes.append(f"#f{index}")
+        else:
+            values[f":v{index}"] = value
+            sets.append(f"#f{index} = :v{index}")
+    condition = "attribute_exists(pk) AND #version = :expected"
+    new_capacity = changes.get("capacity")
+    if new_capacity is not None:
+        names["#seats"] = "seats_confirmed"
+        values[":newcap"] = new_capacity
+        condition += " AND #seats <= :newcap"
+    expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+    try:
+        response = dynamo.client().update_item(
+            TableName=dynamo.table(),
+            Key=to_dynamo(key(event_id)),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_dynamo(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if not dynamo.is_condition_failure(error):
+            raise
+        stored = to_event(dynamo.failed_item(error))
+        if stored is None:
+            raise EventNotFound() from error
+        if new_capacity is not None and new_capacity < stored.seats_confirmed:
+            raise CapacityBelowConfirmed(seats_confirmed=stored.seats_confirmed) from error
+        raise EventChanged(stored) from error
+    return Event.from_mapping(from_dynamo(response["Attributes"]))
+
+
+def claim_waitlist_position(event_id: str) -> int:
+    """The next place in the event's waitlist (an atomic counter); EventNotFound if it is gone."""
+    try:
+        response = dynamo.client().update_item(
+            TableName=dynamo.table(),
+            Key=to_dynamo(key(event_id)),
+            UpdateExpression="ADD waitlist_seq :one",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":one": {"N": "1"}},
+            ReturnValues="UPDATED_NEW",
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            raise EventNotFound() from error
+        raise
+    return int(response["Attributes"]["waitlist_seq"]["N"])

@@ -1,0 +1,113 @@
+"""HTTP shaping shared by the routes: JSON bodies in; JSON, files and pages out; errors as the SPEC's JSON."""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any, Callable
+
+from chalice import Response
+
+from chalicelib.domain.errors import DomainError, InvalidRequest
+from chalicelib.web.errors import status_of
+
+JSON_TYPE = "application/json; charset=utf-8"
+MAX_BODY_BYTES = 64 * 1024
+# Personal data: never stored by shared caches or proxies.
+PRIVATE = {"Cache-Control": "no-store"}
+# Page assets: short-lived cache, so a deploy reaches phones within the hour.
+STATIC = {"Cache-Control": "public, max-age=3600"}
+HTML_TYPE = "text/html; charset=utf-8"
+# Pages load only what the app serves; no inline scripts from elsewhere, no framing.
+PAGE_SECURITY = {
+    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+# Never changes for a given URL; private because the URL itself is the ticket.
+IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+# Inside the app only PNG is binary: JSON, HTML and SVG stay text. API Gateway, which turns
+# a base64 body back into bytes only when the first type of the request's Accept header
+# is a binary media type (browsers list image/avif or text/html first), gets */* from
+# infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
+BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+
+
+def _payload(content: bytes | str, content_type: str) -> bytes | str:
+    """Bytes for the BINARY_TYPES (Chalice base64-encodes them); text for anything else,
+    because Lambda's response is JSON and can't carry raw bytes."""
+    if isinstance(content, bytes) and content_type.split(";")[0] not in BINARY_TYPES:
+        return content.decode("utf-8")
+    return content
+
+
+def content_response(content: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
+    """An image, stylesheet, script or other non-JSON body."""
+    return Response(body=_payload(content, content_type), status_code=200,
+                    headers={"Content-Type": content_type, **(headers or {})})
+
+
+def read_json(raw_body: bytes | None) -> Any:
+    if not raw_body:
+        raise InvalidRequest(message="请求体不能为空")
+    if len(raw_body) > MAX_BODY_BYTES:
+        raise InvalidRequest(message="请求体过大")
+    try:
+        return json.loads(raw_body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise InvalidRequest() from error
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+        status_code=status,
+        headers={"Content-Type": JSON_TYPE, **(headers or {})},
+    )
+
+
+def error_response(error: DomainError) -> Response:
+    return json_response(error.body(), status=status_of(error))
+
+
+def no_content() -> Response:
+    return Response(body="", status_code=204, headers=PRIVATE)
+
+
+def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(body=html, status_code=status,
+                    headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})})
+
+
+def reply(schema: Any, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A service's result, shaped by its reply schema (the one definition of that reply)."""
+    return json_response(schema.dump(value), status, headers)
+
+
+def file_response(export: Any) -> Response:
+    """An export as an attachment, or a 303 to where a large one was put."""
+    if export.url:
+        return Response(body="", status_code=303, headers={"Location": export.url, **PRIVATE})
+    return Response(body=_payload(export.body, export.content_type), status_code=200, headers={
+        "Content-Type": export.content_type,
+        "Content-Disposition": f'attachment; filename="{export.filename}"',
+        **PRIVATE,
+    })
+
+
+def domain_errors_as_json(view: Callable[..., Response]) -> Callable[..., Response]:
+    """A view that answers a domain error with its status and the SPEC's error JSON.
+
+    Chalice turns any other exception from a view into its own English 500 before
+    middleware sees it, so the mapping happens here, around each view.
+    """
+
+    @functools.wraps(view)
+    def answering(*args: Any, **kwargs: Any) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except DomainError as error:
+            return error_response(error)
+
+    return answering
