@@ -12,7 +12,7 @@ STAGE ?= dev
 venv: $(STAMP)
 
 # The QR decoder for the scanner page comes from npm at build time; generated, not committed.
-VENDOR := chalicelib/static/vendor
+VENDOR := chalicelib/web/static/vendor
 $(VENDOR)/jsQR.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)

@@ -2,10 +2,21 @@
 from chalice import Chalice
 
 from chalicelib import logs
-from chalicelib.schemas import replies
-from chalicelib.services import attendees, checkins, events, privacy, registrations, staff, tickets
-from chalicelib.web import auth, http, openapi, pages
+from chalicelib.web import auth, http
 from chalicelib.web.errors import verdict_status
+from chalicelib.web.lazy import lazy_module
+
+# Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
+replies = lazy_module("chalicelib.schemas.replies")
+attendees = lazy_module("chalicelib.services.attendees")
+checkins = lazy_module("chalicelib.services.checkins")
+events = lazy_module("chalicelib.services.events")
+privacy = lazy_module("chalicelib.services.privacy")
+registrations = lazy_module("chalicelib.services.registrations")
+staff = lazy_module("chalicelib.services.staff")
+tickets = lazy_module("chalicelib.services.tickets")
+openapi = lazy_module("chalicelib.web.openapi")
+pages = lazy_module("chalicelib.web.pages")
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")

@@ -49,10 +49,10 @@ def main() -> None:
         bare = _import_seconds(with_pyc, "import chalice, boto3")
         app_pyc = _import_seconds(with_pyc, "import app")
         app_source = _import_seconds(without_pyc, "import app")
-        qr_route = _import_seconds(with_pyc, "import app; import chalicelib.qr")
+        qr_route = _import_seconds(with_pyc, "import app; import chalicelib.formats.qr")
     print(f"cold import, median of {RUNS} fresh interpreters:")
     print(f"  bare `import chalice, boto3`       {bare * 1000:7.1f} ms  (baseline)")
-    print(f"  packaged app, with shipped .pyc     {app_pyc * 1000:7.1f} ms  {app_pyc / bare:.2f}x baseline (goal <= 1.2x)")
+    print(f"  packaged app, with shipped .pyc     {app_pyc * 1000:7.1f} ms  {app_pyc / bare:.2f}x baseline (goal <= 1.15x)")
     print(f"  packaged app, without .pyc          {app_source * 1000:7.1f} ms  {app_source / bare:.2f}x baseline"
           f"  ({app_source / app_pyc:.1f}x slower than with .pyc)")
     print(f"  app + qrcode (first QR request)     {qr_route * 1000:7.1f} ms  {qr_route / bare:.2f}x baseline")

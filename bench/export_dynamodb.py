@@ -4,22 +4,23 @@
 plus `install_fast_partition_queries`: stock moto needs minutes per read of a 100k-item
 partition), creates two award-ceremony events through the service layer and seeds 10k and
 100k registrations directly with BatchWriteItem (items shaped like the ones
-`registrations.register` stores, from bench.export's synthetic pool). Every measurement then
+`chalicelib.services.registrations.register` stores, from bench.export's synthetic pool). Every measurement then
 runs in a fresh interpreter (`--one MODE FORMAT EVENT_ID`, one JSON line). Each child imports
 everything, creates its boto3 clients and makes one small query, then resets its peak-RSS mark
 (see `reset_peak`); it reports wall and CPU seconds, the peak RSS growth over that baseline
 and the output's size. MODE is
 
-- `inline`   chalicelib.attendees.export with EXPORT_INLINE_MAX_BYTES=10**10: the file comes
+- `inline`   chalicelib.services.attendees.export with EXPORT_INLINE_MAX_BYTES=10**10: the file comes
              back as bytes, so the whole file is in memory at the end (inherent to answering
              from Lambda, where the limit is 4 MB).
 - `s3`       the same with EXPORT_INLINE_MAX_BYTES=1: the spooled file is uploaded to S3 and a
              presigned URL returned; the file never sits in memory whole (beyond what boto3's
              multipart upload buffers). The size comes from HeadObject afterwards.
-- `baseline` list(repository.registrations_of_event(...)) (the DynamoDB read, timed alone),
-             then a bare `csv.writer` writing those dicts' raw values into an io.BytesIO as
-             utf-8 (timed alone), then - for the breakdown only - the project's CSV and XLSX
-             writers fed from the in-memory list (no DynamoDB).
+- `baseline` list(chalicelib.storage.registrations.all_of_event(...)) (the DynamoDB read into
+             Registration records, timed alone), then a bare `csv.writer` writing those
+             records' raw attribute values into an io.BytesIO as utf-8 (timed alone), then -
+             for the breakdown only - the project's CSV and XLSX writers
+             (chalicelib.formats.spreadsheets) fed from the in-memory list (no DynamoDB).
 
 Goals: peak RSS growth of the streaming export flat from 10k to 100k rows; CSV export time
 <= 2x the bare csv write of the same rows from memory.
@@ -38,10 +39,14 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 from bench.memory import peak_kib, reset_peak
+
+if TYPE_CHECKING:
+    from chalicelib.domain.events import Event
 
 SMALL, LARGE, FALLBACK_LARGE = 10_000, 100_000, 50_000
 # If seeding + reading the large partition is projected past this, use FALLBACK_LARGE rows.
@@ -52,7 +57,7 @@ INLINE_UNLIMITED = str(10**10)
 RUNS = 2  # fresh processes per measurement: the fastest run's times, the highest peak
 
 AWARD_ROLES = ("audience",) * 5 + ("guest", "guest", "nominee", "family", "media", "volunteer")
-CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as chalicelib.tokens
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # as chalicelib.domain.tokens
 SHANGHAI_OFFSET_S = 8 * 3600
 OPENS_EPOCH_MS = 1_793_494_800_000  # 2026-11-01T09:00:00+08:00
 SPACING_MS = 19_000  # one registration every 19 s: 100k over ~22 days
@@ -154,7 +159,8 @@ def spawn_server() -> tuple[subprocess.Popen[str], str]:
 # --- seeding -------------------------------------------------------------------------------
 
 def _sortable_id(ms: int, i: int) -> str:
-    """16 Crockford characters like tokens.new_registration_id: time (ms) then 32 bits, so ids sort."""
+    """16 Crockford characters like chalicelib.domain.tokens.new_registration_id: time (ms) then
+    32 bits, so ids sort."""
     bits = (ms << 32) | (i * 2_654_435_761 & 0xFFFFFFFF)
     return "".join(CROCKFORD[(bits >> shift) & 31] for shift in range(75, -1, -5))
 
@@ -163,15 +169,15 @@ def _shanghai_iso(ms: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S+08:00", time.gmtime(ms // 1000 + SHANGHAI_OFFSET_S))
 
 
-def registrations(event: dict[str, Any], count: int) -> Iterator[dict[str, Any]]:
-    """Registrations as `registrations._new_registration` builds them, from bench.export's pool."""
-    from bench.export import synthetic
-    from chalicelib import domain
+def registrations(event: Event, count: int) -> Iterator[dict[str, Any]]:
+    """Registration items' fields as `chalicelib.services.registrations._new_registration` builds
+    them (then a check-in, a waitlist place or a cancellation), from bench.export's pool."""
+    from bench.export import synthetic_items
 
-    event_id, kid = event["event_id"], event["guard_kid"]
-    expires_at = domain.retention_expiry(event)
+    event_id = event.event_id
+    expires_at = event.retention_expiry()
     waitlist_position = 0
-    for i, template in enumerate(synthetic(count)):
+    for i, template in enumerate(synthetic_items(count)):
         ms = OPENS_EPOCH_MS + i * SPACING_MS + i % 997
         stamp = _shanghai_iso(ms)
         registration = {k: v for k, v in template.items() if k not in ("items", "checked_in_at", "gate")}
@@ -182,7 +188,6 @@ def registrations(event: dict[str, Any], count: int) -> Iterator[dict[str, Any]]
             "registered_at": stamp,
             "consent_version": "2026-11-01",
             "consent_at": stamp,
-            "ticket_kid": kid,
             "expires_at": expires_at,
         })
         if "phone" in registration:  # unique phones (the pool repeats every 997)
@@ -216,20 +221,20 @@ def _write_batch(client: Any, table: str, requests: list[dict[str, Any]]) -> int
     return calls
 
 
-def seed(event: dict[str, Any], count: int) -> float:
+def seed(event: Event, count: int) -> float:
     """Write `count` registration items with BatchWriteItem (25 per request); returns seconds."""
-    from chalicelib import aws, repository
-    from chalicelib.config import settings
+    from chalicelib.storage import dynamo
+    from chalicelib.storage import registrations as registration_store
 
-    client, table = aws.client("dynamodb"), settings().table_name
+    client, table = dynamo.client(), dynamo.table()
     started = time.perf_counter()
     batches: list[list[dict[str, Any]]] = [[]]
     for registration in registrations(event, count):
-        item = {**repository.registration_key(event["event_id"], registration["registration_id"]),
+        item = {**registration_store.key(event.event_id, registration["registration_id"]),
                 "type": "registration", **registration}
         if len(batches[-1]) == BATCH:
             batches.append([])
-        batches[-1].append({"PutRequest": {"Item": repository.to_dynamo(item)}})
+        batches[-1].append({"PutRequest": {"Item": dynamo.to_dynamo(item)}})
     with ThreadPoolExecutor(SEED_THREADS) as pool:
         list(pool.map(lambda batch: _write_batch(client, table, batch), batches))
     return time.perf_counter() - started
@@ -238,19 +243,25 @@ def seed(event: dict[str, Any], count: int) -> float:
 # --- one measurement in a fresh interpreter -----------------------------------------------------
 
 def _warm(event_id: str) -> None:
-    from chalicelib import attendees, aws, events, export_files, exports, repository  # noqa: F401
+    from chalicelib.formats import spreadsheets  # noqa: F401
+    from chalicelib.services import attendees, events  # noqa: F401
+    from chalicelib.storage import aws, files  # noqa: F401
+    from chalicelib.storage import registrations as registration_store
 
     aws.client("dynamodb")
     aws.client("s3")
     events.require_event(event_id)
-    repository.registrations_page(event_id, None, 1, None)
+    registration_store.page(event_id, None, 1, None)
     gc.collect()
 
 
 def measure(mode: str, file_format: str, event_id: str) -> dict[str, Any]:
     _warm(event_id)
-    from chalicelib import attendees, aws, exports, repository
     from chalicelib.config import settings
+    from chalicelib.formats import spreadsheets
+    from chalicelib.services import attendees
+    from chalicelib.storage import aws
+    from chalicelib.storage import registrations as registration_store
 
     rss_before = reset_peak()
     result: dict[str, Any] = {"mode": mode, "format": file_format, "rss_before_kib": rss_before}
@@ -273,7 +284,7 @@ def measure(mode: str, file_format: str, event_id: str) -> dict[str, Any]:
         return result
 
     started, cpu_started = time.perf_counter(), time.process_time()
-    rows = list(repository.registrations_of_event(event_id))
+    rows = list(registration_store.all_of_event(event_id))
     result["read_seconds"] = time.perf_counter() - started
     result["read_cpu_seconds"] = time.process_time() - cpu_started
     result["list_growth_kib"] = peak_kib() - rss_before
@@ -283,19 +294,19 @@ def measure(mode: str, file_format: str, event_id: str) -> dict[str, Any]:
         buffer = io.BytesIO()
         text = io.TextIOWrapper(buffer, encoding="utf-8", newline="")
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(exports.COLUMNS)
-        for registration in rows:
-            writer.writerow([registration.get(column, "") for column in exports.COLUMNS])
+        writer.writerow(spreadsheets.COLUMNS)
+        for registration in rows:  # None is written as an empty cell
+            writer.writerow([getattr(registration, column) for column in spreadsheets.COLUMNS])
         text.flush()
         return len(buffer.getvalue())
 
     result["bare_csv_seconds"], result["bytes"] = _best(bare)
     result["writer_csv_seconds"], result["writer_csv_bytes"] = _best(
-        lambda: exports.write_csv(rows, io.BytesIO()))
+        lambda: spreadsheets.write_csv(rows, io.BytesIO()))
 
     def xlsx() -> int:
         buffer = io.BytesIO()
-        exports.write_xlsx(rows, buffer)
+        spreadsheets.write_xlsx(rows, buffer)
         return len(buffer.getvalue())
 
     result["writer_xlsx_seconds"], result["writer_xlsx_bytes"] = _best(xlsx, runs=1)
@@ -316,7 +327,7 @@ def run_one(env: dict[str, str], mode: str, file_format: str, event_id: str) -> 
     child_env = {**os.environ, **env,
                  "EXPORT_INLINE_MAX_BYTES": "1" if mode == "s3" else INLINE_UNLIMITED}
     done = subprocess.run([sys.executable, "-m", "bench.export_dynamodb", "--one", mode, file_format, event_id],
-                          env=child_env, capture_output=True, text=True)
+                          env=child_env, capture_output=True, text=True, check=False)
     if done.returncode:
         raise RuntimeError(f"{mode} {file_format} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -348,16 +359,18 @@ def main() -> None:
     notes: list[str] = []
     try:
         with local_environment(endpoint, prefix="bench") as env:
-            from chalicelib import events, repository
+            from chalicelib.services import events
+            from chalicelib.storage import events as event_store
+            from chalicelib.storage import registrations as registration_store
             from devtools.samples import event_body
 
-            small_event = repository.get_event(events.create_event(event_body(capacity=100_000))["event_id"])
-            large_event = repository.get_event(events.create_event(event_body(capacity=100_000))["event_id"])
-            assert small_event and large_event and small_event["kind"] == "award_ceremony"
+            small_event = event_store.get(events.create_event(event_body(capacity=100_000)).event_id)
+            large_event = event_store.get(events.create_event(event_body(capacity=100_000)).event_id)
+            assert small_event and large_event and small_event.kind == "award_ceremony"
 
             seed_small = seed(small_event, SMALL)
             probe = time.perf_counter()
-            assert sum(1 for _ in repository.registrations_of_event(small_event["event_id"])) == SMALL
+            assert sum(1 for _ in registration_store.all_of_event(small_event.event_id)) == SMALL
             read_small = time.perf_counter() - probe
             _log(f"seeded {SMALL} in {seed_small:.1f} s, read them in {read_small:.1f} s")
             # Export runs read the large partition 5 times; moto's query may grow worse than linearly.
@@ -373,7 +386,7 @@ def main() -> None:
             for n, event in ((SMALL, small_event), (large, large_event)):
                 for mode, file_format in (("baseline", "csv"), ("inline", "csv"), ("s3", "csv"),
                                           ("inline", "xlsx"), ("s3", "xlsx")):
-                    runs = [run_one(env, mode, file_format, event["event_id"]) for _ in range(RUNS)]
+                    runs = [run_one(env, mode, file_format, event.event_id) for _ in range(RUNS)]
                     results[mode, file_format, n] = best_of(runs)
                     r = results[mode, file_format, n]
                     _log(f"{n} {mode} {file_format}: {r.get('seconds', r.get('read_seconds')):.2f} s")
@@ -416,9 +429,9 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seed_small: floa
         line("baseline: DynamoDB read into a list", n, base["read_seconds"], base["read_cpu_seconds"],
              base["rss_before_kib"], base["list_growth_kib"], "")
         line("baseline: bare csv.writer, list -> BytesIO", n, base["bare_csv_seconds"], None, "", "", base["bytes"])
-        line("breakdown: exports.write_csv, list -> BytesIO", n, base["writer_csv_seconds"], None, "", "",
+        line("breakdown: write_csv, list -> BytesIO", n, base["writer_csv_seconds"], None, "", "",
              base["writer_csv_bytes"])
-        line("breakdown: exports.write_xlsx, list -> BytesIO", n, base["writer_xlsx_seconds"], None, "", "",
+        line("breakdown: write_xlsx, list -> BytesIO", n, base["writer_xlsx_seconds"], None, "", "",
              base["writer_xlsx_bytes"])
         for key, label in EXPORT_LABELS.items():
             r = results[(*key, n)]
@@ -428,7 +441,8 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seed_small: floa
     print("wall s: elapsed; CPU s: the measuring process only (the server is another process), so wall - CPU is\n"
           "mostly the embedded server answering Query pages. RSS before: VmRSS after imports, boto3 clients and one\n"
           "small query; peak growth: VmHWM during the run minus that (KiB); each row's process is fresh. For the read\n"
-          "the growth is the list of rows; breakdown rows (one process with the list) are timed only. bytes: the\n"
+          "the growth is the list of Registration records; breakdown rows (one process with the list; the\n"
+          "chalicelib.formats.spreadsheets writers) are timed only. bytes: the\n"
           "file's size (for S3, HeadObject's ContentLength); the bare csv has raw values, no BOM, no labels.")
     print()
     for n in sizes:
@@ -441,7 +455,8 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seed_small: floa
         print(f"{n:>7} rows, CSV writer from memory / bare csv from memory = {writer_s / bare_s:.2f}x")
         csv_s, xlsx_s = results["inline", "csv", n]["seconds"], results["inline", "xlsx", n]["seconds"]
         print(f"{n:>7} rows, where the time goes: DynamoDB read {read_s:.2f} s = {read_s / csv_s:.0%} of the inline CSV "
-              f"export (client CPU {base['read_cpu_seconds']:.2f} s: botocore parsing + from_dynamo; the rest is the "
+              f"export (client CPU {base['read_cpu_seconds']:.2f} s: botocore parsing + from_dynamo + "
+              f"Registration.from_mapping; the rest is the "
               f"server and HTTP); CSV formatting {writer_s:.2f} s; XLSX formatting {base['writer_xlsx_seconds']:.2f} s "
               f"= {base['writer_xlsx_seconds'] / xlsx_s:.0%} of the inline XLSX export")
     print()

@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import statistics
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from chalice import Chalice
 
@@ -27,8 +28,8 @@ def _timed(call: Callable[[], Any]) -> float:
 
 
 def floor_app() -> Chalice:
-    from chalicelib import aws
     from chalicelib.config import settings
+    from chalicelib.storage import aws
 
     floor = Chalice(app_name="floor")
     counter = iter(range(10**9))
@@ -90,15 +91,15 @@ def main() -> None:
             register, put, transact, tickets = [], [], [], []
             for _ in range(N):  # interleaved, so drift affects all alike
                 body = registration_body()
-                register.append(_timed(lambda: tickets.append(json.loads(
+                register.append(_timed(lambda body=body: tickets.append(json.loads(
                     call(gateway, "POST", path, plain, body)["body"])["ticket_token"])))
-                put.append(_timed(lambda: call(floor, "POST", "/put", plain, body)))
-                transact.append(_timed(lambda: call(floor, "POST", "/transact", plain, body)))
+                put.append(_timed(lambda body=body: call(floor, "POST", "/put", plain, body)))
+                transact.append(_timed(lambda body=body: call(floor, "POST", "/transact", plain, body)))
             checkin, put2 = [], []
             for token in tickets:
-                checkin.append(_timed(lambda: call(gateway, "POST", f"/events/{event['event_id']}/checkins",
-                                                   admin, {"code": token})))
-                put2.append(_timed(lambda: call(floor, "POST", "/put", plain, {"code": token})))
+                checkin.append(_timed(lambda token=token: call(gateway, "POST", f"/events/{event['event_id']}/checkins",
+                                                               admin, {"code": token})))
+                put2.append(_timed(lambda token=token: call(floor, "POST", "/put", plain, {"code": token})))
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -10,12 +10,12 @@ from __future__ import annotations
 import io
 import statistics
 import time
-from typing import Callable
+from collections.abc import Callable
 
 import qrcode
 import qrcode.constants
 
-from chalicelib import qr
+from chalicelib.formats import qr
 
 TEXT = "http://127.0.0.1:8000/t/DEMO-AWARD-2026.AAGRCBVJBHLIYWJRXKYO2REDNXPXXM3LH22JEDNTJ3HSFYLDV"
 RUNS = 50

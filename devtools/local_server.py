@@ -97,6 +97,9 @@ class BusyServer(ThreadedHTTPServer):
 
 
 def make_server(app_object: Chalice, config: Config, host: str = "127.0.0.1", port: int = 0) -> LocalDevServer:
+    from chalicelib.web.lazy import load_all
+
+    load_all()  # this server is multi-threaded: no module may load lazily under concurrent requests
     # Like chalice.local.create_local_server: current_request becomes thread-local.
     if not isinstance(app_object, LocalChalice):
         CustomLocalChalice.__bases__ = (LocalChalice, app_object.__class__)

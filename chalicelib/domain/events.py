@@ -1,12 +1,12 @@
 """Events: kinds and roles, the Event record, its consistency rules, seats and registration window."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, Mapping
 
 from chalicelib.domain.clock import parse_iso
+from chalicelib.domain.ids import EVENT_ID
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -20,7 +20,6 @@ ROLE_LABELS_ZH = {
     "nominee": "候选人", "family": "家属", "guest": "嘉宾", "media": "媒体",
     "volunteer": "志愿者", "audience": "观众", "collector": "藏家", "visitor": "参观者",
 }
-EVENT_ID = re.compile(r"[a-z0-9][a-z0-9-]{2,63}")
 DEFAULT_RETENTION_DAYS = 180
 
 # Registration states of an event as a participant sees them on its form.

@@ -19,7 +19,7 @@ import re
 import time
 from typing import Any, Callable
 
-from chalicelib.domain.events import EVENT_ID
+from chalicelib.domain.ids import EVENT_ID, REGISTRATION_ID
 
 KEY_ID = re.compile(r"[A-Z2-7]")
 MAC_BYTES = 16  # 128-bit tags
@@ -123,7 +123,6 @@ _BASE32 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _CROCKFORD_SET = frozenset(_CROCKFORD)
 REGISTRATION_ID_LENGTH = 16
-REGISTRATION_ID = re.compile(r"[0-9A-HJKMNP-TV-Z]{16}")  # Crockford base32
 TICKET_MAC_BYTES = 20
 _TICKET_BODY_LENGTH = 1 + REGISTRATION_ID_LENGTH + TICKET_MAC_BYTES * 8 // 5
 MAX_TICKET_LENGTH = 64 + 1 + _TICKET_BODY_LENGTH

@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from chalicelib.domain import clock, normalize
 from chalicelib.domain.errors import ValidationFailed
-from chalicelib.domain.events import EVENT_ID
+from chalicelib.domain.ids import EVENT_ID
 
 MESSAGES = {
     "required": "此项必填",

@@ -9,7 +9,8 @@ from chalicelib.domain import clock, tokens
 from chalicelib.domain.errors import (
     CapacityBelowConfirmed, EventChanged, EventNotFound, ServiceUnavailable, ValidationFailed,
 )
-from chalicelib.domain.events import DEFAULT_RETENTION_DAYS, EVENT_ID, KIND_ROLES, Event, event_field_errors, settings_of
+from chalicelib.domain.events import DEFAULT_RETENTION_DAYS, KIND_ROLES, Event, event_field_errors, settings_of
+from chalicelib.domain.ids import EVENT_ID
 from chalicelib.domain.listing import Page
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load

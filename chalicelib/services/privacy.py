@@ -1,7 +1,8 @@
 """PIPL: erasing a person's data on request while the event's counts stay right."""
 from __future__ import annotations
 
-from chalicelib.domain import clock, tokens
+from chalicelib.domain import clock
+from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, ServiceUnavailable, WriteConflict
 from chalicelib.domain.registrations import CONFIRMED
 from chalicelib.services import events, waitlist
@@ -17,7 +18,7 @@ def erase_registration(event_id: str, registration_id: str) -> None:
     Idempotent: erasing twice is fine.
     """
     events.require_event(event_id)
-    if not tokens.REGISTRATION_ID.fullmatch(registration_id):
+    if not REGISTRATION_ID.fullmatch(registration_id):
         raise RegistrationNotFound()
     for attempt in range(MAX_ATTEMPTS):
         registration = registration_store.get(event_id, registration_id, consistent=True)

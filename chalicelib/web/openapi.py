@@ -7,8 +7,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from chalicelib.domain.events import EVENT_ID as EVENT_ID_PATTERN
-from chalicelib.domain.tokens import REGISTRATION_ID
+from chalicelib.domain.ids import EVENT_ID as EVENT_ID_PATTERN
+from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
 

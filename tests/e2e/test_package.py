@@ -79,10 +79,10 @@ def test_table_bucket_and_api_settings(packaged):
 
 def test_zip_ships_bytecode_and_nothing_dev_only(packaged):
     names = zipfile.ZipFile(packaged / "deployment.zip").namelist()
-    assert "app.py" in names and "chalicelib/repository.py" in names
+    assert "app.py" in names and "chalicelib/storage/registrations.py" in names
     assert any(n.startswith("__pycache__/app.cpython-311") for n in names)
-    assert any(n.startswith("chalicelib/__pycache__/repository.cpython-311") for n in names)
+    assert any(n.startswith("chalicelib/storage/__pycache__/registrations.cpython-311") for n in names)
     assert any(n.startswith("marshmallow/__pycache__/") for n in names)
-    assert "chalicelib/static/vendor/jsQR.js" in names
+    assert "chalicelib/web/static/vendor/jsQR.js" in names
     for dev_only in ("devtools/", "tests/", "moto/", "boto3/", "pytest", "schemathesis/", "node_modules/"):
         assert not any(n.startswith(dev_only) for n in names), dev_only

@@ -166,8 +166,10 @@ def test_a_large_export_is_a_303_to_the_same_bytes(admin, public, make_event, sm
     assert downloaded.status_code == 200
     if file_format == "csv":
         assert downloaded.content == direct.content
+        rows = parse_csv(downloaded.content)
     else:  # a workbook embeds its creation time; compare the cells
         def cells(content):
             return [[c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows()]
-        assert cells(downloaded.content) == cells(direct.content)
-    assert len(parse_csv(downloaded.content)) == 121 if file_format == "csv" else True
+        rows = cells(downloaded.content)
+        assert rows == cells(direct.content)
+    assert len(rows) == 121  # the header and every registration

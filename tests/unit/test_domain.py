@@ -3,10 +3,14 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from chalicelib import domain
+from chalicelib.domain.checkins import refused_checkin
+from chalicelib.domain.events import Event
+from chalicelib.domain.registrations import Registration, WaitlistEntry, first_promotable, registration_field_errors
+from chalicelib.schemas import replies
 
-EVENT = {"kind": "award_ceremony", "starts_at": "2027-01-01T19:00:00+08:00", "ends_at": "2027-01-01T21:00:00+08:00",
+EVENT_FIELDS = {"event_id": "e-1", "title": "t", "venue": "v", "kind": "award_ceremony", "starts_at": "2027-01-01T19:00:00+08:00", "ends_at": "2027-01-01T21:00:00+08:00",
          "capacity": 10, "max_party_size": 2, "roles": ["guest", "media"], "retention_days": 30}
+EVENT = Event.from_mapping(EVENT_FIELDS)
 
 
 def at(text):
@@ -22,22 +26,22 @@ def at(text):
     ({"registration_closes_at": "2026-12-31T00:00:00+08:00"}, "2026-12-31T00:00:00+08:00", False),
 ])
 def test_registration_window(window, moment, is_open):
-    assert domain.registration_is_open({**EVENT, **window}, at(moment)) is is_open
+    assert Event.from_mapping({**EVENT_FIELDS, **window}).registration_is_open(at(moment)) is is_open
 
 
 def test_registration_rules_depend_on_the_event():
-    assert domain.registration_field_errors(EVENT, {"role": "guest", "party_size": 2}) == {}
-    errors = domain.registration_field_errors(EVENT, {"role": "nominee", "party_size": 3})
+    assert registration_field_errors(EVENT, {"role": "guest", "party_size": 2}) == {}
+    errors = registration_field_errors(EVENT, {"role": "nominee", "party_size": 3})
     assert set(errors) == {"role", "party_size"}
     assert "嘉宾" in errors["role"][0] and "2" in errors["party_size"][0]
 
 
 def test_first_promotable_skips_parties_that_do_not_fit_but_keeps_order():
-    waiting = [{"id": "a", "party_size": 3}, {"id": "b", "party_size": 1}, {"id": "c", "party_size": 2}]
-    assert domain.first_promotable(2, waiting)["id"] == "b"
-    assert domain.first_promotable(3, waiting)["id"] == "a"
-    assert domain.first_promotable(0, waiting) is None
-    assert domain.first_promotable(5, []) is None
+    waiting = [WaitlistEntry(1, "a", 3), WaitlistEntry(2, "b", 1), WaitlistEntry(3, "c", 2)]
+    assert first_promotable(2, waiting).registration_id == "b"
+    assert first_promotable(3, waiting).registration_id == "a"
+    assert first_promotable(0, waiting) is None
+    assert first_promotable(5, []) is None
 
 
 @pytest.mark.parametrize("stored, nonce, verdict", [
@@ -50,20 +54,21 @@ def test_first_promotable_skips_parties_that_do_not_fit_but_keeps_order():
     ({"status": "waitlisted"}, "n1", "waitlisted"),
 ])
 def test_refused_checkin_verdicts(stored, nonce, verdict):
-    assert domain.refused_checkin(stored, nonce) == verdict
+    registration = Registration.from_mapping({"registration_id": "R", "event_id": "e-1", **stored}) if stored else None
+    assert refused_checkin(registration, nonce).result == verdict
 
 
 def test_retention_expiry_counts_from_the_event_end():
     expected = at("2027-01-01T21:00:00+08:00") + timedelta(days=30)
-    assert domain.retention_expiry(EVENT) == int(expected.timestamp())
-    assert domain.retention_expiry({**EVENT, "retention_days": None}) == int(
+    assert EVENT.retention_expiry() == int(expected.timestamp())
+    assert Event.from_mapping({**EVENT_FIELDS, "retention_days": None}).retention_expiry() == int(
         (at("2027-01-01T21:00:00+08:00") + timedelta(days=180)).timestamp())
 
 
 def test_stats_and_counts_agree():
-    event = {**EVENT, "seats_confirmed": 7, "confirmed_count": 4, "waitlisted_count": 2,
-             "cancelled_count": 1, "checked_in_count": 3}
-    assert domain.event_stats(event) == {"confirmed": 4, "waitlisted": 2, "cancelled": 1, "checked_in": 3,
+    event = Event.from_mapping({**EVENT_FIELDS, "seats_confirmed": 7, "confirmed_count": 4, "waitlisted_count": 2,
+             "cancelled_count": 1, "checked_in_count": 3})
+    assert replies.STATS.dump(event.stats) == {"confirmed": 4, "waitlisted": 2, "cancelled": 1, "checked_in": 3,
                                          "seats_confirmed": 7, "seats_remaining": 3}
-    assert domain.public_event(event)["counts"] == {"seats_confirmed": 7, "seats_remaining": 3,
+    assert replies.EVENT.dump(event)["counts"] == {"seats_confirmed": 7, "seats_remaining": 3,
                                                     "waitlisted": 2, "checked_in": 3}

@@ -2,7 +2,10 @@
 import pytest
 from marshmallow import ValidationError
 
-from chalicelib import domain, schemas
+from chalicelib.domain.events import Event, event_field_errors
+from chalicelib.schemas import fields as schema_fields
+from chalicelib.schemas import replies
+from chalicelib.schemas import requests as schemas
 
 VALID = {
     "kind": "award_ceremony",
@@ -22,7 +25,7 @@ def load(**changes):
 def field_errors(**changes):
     with pytest.raises(ValidationError) as caught:
         load(**changes)
-    return schemas.flatten_errors(caught.value.messages)
+    return schema_fields.flatten_errors(caught.value.messages)
 
 
 def test_valid_event_loads_and_times_are_shown_in_shanghai():
@@ -70,14 +73,14 @@ def test_bad_event_fields_are_reported_in_chinese(changes, field):
 def test_missing_required_fields_are_each_reported():
     with pytest.raises(ValidationError) as caught:
         schemas.EVENT_CREATE.load({})
-    errors = schemas.flatten_errors(caught.value.messages)
+    errors = schema_fields.flatten_errors(caught.value.messages)
     assert {"kind", "title", "venue", "starts_at", "ends_at", "capacity"} <= set(errors)
 
 
 def test_a_non_object_body_is_a_schema_error():
     with pytest.raises(ValidationError) as caught:
         schemas.EVENT_CREATE.load(["not", "an", "object"])
-    assert "_schema" in schemas.flatten_errors(caught.value.messages)
+    assert "_schema" in schema_fields.flatten_errors(caught.value.messages)
 
 
 def test_free_text_keeps_full_width_punctuation():
@@ -86,16 +89,17 @@ def test_free_text_keeps_full_width_punctuation():
 
 def test_flatten_errors_gives_dotted_paths():
     nested = {"items": {0: {"name": ["必填"]}, 2: {"intent": ["无效"]}}, "phone": ["有误"]}
-    assert schemas.flatten_errors(nested) == {
+    assert schema_fields.flatten_errors(nested) == {
         "items.0.name": ["必填"], "items.2.intent": ["无效"], "phone": ["有误"],
     }
 
 
 def test_roles_of_the_other_kind_are_refused_by_the_domain_rule():
-    errors = domain.event_field_errors({"kind": "collector_exchange", "roles": ["nominee"]})
+    errors = event_field_errors({"kind": "collector_exchange", "roles": ["nominee"]})
     assert "roles" in errors
 
 
 def test_counts_never_show_negative_remaining_seats():
-    counts = domain.event_counts({"capacity": 5, "seats_confirmed": 7, "waitlisted_count": 2})
-    assert counts == {"seats_confirmed": 7, "seats_remaining": 0, "waitlisted": 2, "checked_in": 0}
+    event = Event.from_mapping({**VALID, "event_id": "e-1", "capacity": 5, "seats_confirmed": 7, "waitlisted_count": 2})
+    assert replies.EVENT.dump(event)["counts"] == {"seats_confirmed": 7, "seats_remaining": 0, "waitlisted": 2,
+                                                   "checked_in": 0}

@@ -1,7 +1,8 @@
 """Log redaction: phones, tickets and bearer tokens never reach a log line."""
 import logging
 
-from chalicelib import logs, tokens
+from chalicelib import logs
+from chalicelib.domain import tokens
 
 TICKET = "DEMO-AWARD-2026.A01JD8ZQ4M7R2XK9PQWXYZABCDEFGHIJKLMNOPQRSTUVWXYZ234567"[:16 + 49]
 

@@ -1,7 +1,7 @@
 """Names and phones as people type them on a phone."""
 import pytest
 
-from chalicelib import normalize
+from chalicelib.domain import normalize
 
 
 @pytest.mark.parametrize("raw, name", [

@@ -2,7 +2,7 @@
 from openapi_spec_validator import validate
 
 from app import app
-from chalicelib import openapi
+from chalicelib.web import openapi
 
 
 def test_document_is_valid_openapi_3():

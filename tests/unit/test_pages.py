@@ -3,27 +3,35 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
+from dataclasses import replace
 from datetime import datetime
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
-from chalicelib import domain, pages
+from chalicelib.domain.clock import SHANGHAI
+from chalicelib.domain.events import Event
+from chalicelib.domain.registrations import TicketEvent, TicketView
+from chalicelib.web import pages
 
 HOSTILE = '</script><script>alert(1)</script><!-- "\'&amp; \u2028'
-EVENT = {
+EVENT = Event.from_mapping({
     "event_id": "demo-award", "kind": "award_ceremony", "title": "十大孝星颁奖典礼", "venue": "大剧院",
     "starts_at": "2026-12-26T19:00:00+08:00", "ends_at": "2026-12-26T21:30:00+08:00",
     "registration_opens_at": None, "registration_closes_at": None, "capacity": 10, "waitlist": True,
     "max_party_size": 1, "roles": ["nominee", "guest"], "retention_days": 90, "seats_confirmed": 3,
-}
-BEFORE = datetime(2026, 12, 1, 12, 0, tzinfo=domain.SHANGHAI)
-TICKET = {
-    "registration_id": "01ABC", "event": {"event_id": "demo-award", "title": "十大孝星颁奖典礼", "venue": "大剧院",
-                                          "starts_at": "2026-12-26T19:00:00+08:00"},
-    "name": "张三", "phone_masked": "138****5678", "role": "guest", "party_size": 2, "status": "confirmed",
-    "checked_in_at": None,
-}
+})
+BEFORE = datetime(2026, 12, 1, 12, 0, tzinfo=SHANGHAI)
+TICKET = TicketView(
+    registration_id="01ABC",
+    event=TicketEvent(event_id="demo-award", title="十大孝星颁奖典礼", venue="大剧院",
+                      starts_at="2026-12-26T19:00:00+08:00"),
+    name="张三", phone_masked="138****5678", role="guest", party_size=2, status="confirmed",
+    checked_in_at=None,
+)
 TOKEN = "DEMO-AWARD.B0123456789ABCDEFGABCDEFGHIJKLMNOPQRSTUVWXYZ234567ABCD"
 
 
@@ -87,8 +95,10 @@ def test_time_ranges():
     assert pages.format_range("2026-12-26T19:00:00+08:00", "2026-12-27T10:00:00+08:00") == \
         "2026年12月26日（周六）19:00 至 2026年12月27日 10:00"
     assert pages.format_range("2026-12-26T11:00:00Z", None) == "2026年12月26日（周六）19:00"
-    assert str(pages.when_html("2026-12-26T19:00:00+08:00", "2026-12-26T21:30:00+08:00")) == \
-        '2026年12月26日（周六）<span class="nw">19:00–21:30</span>'
+    # On the pages the clock times stay on one line.
+    assert '<dd>2026年12月26日（周六）<span class="nw">19:00–21:30</span></dd>' in \
+        pages.render_registration(EVENT, BEFORE)
+    assert '<dd>2026年12月26日（周六）<span class="nw">19:00</span></dd>' in pages.render_ticket(TOKEN, TICKET)
 
 
 def test_script_json_cannot_close_its_block():
@@ -98,21 +108,22 @@ def test_script_json_cannot_close_its_block():
 
 
 def test_hostile_event_title_is_escaped_in_the_form_page():
-    html = pages.render_registration({**EVENT, "title": HOSTILE, "venue": '<img src=x onerror="alert(2)">'}, BEFORE)
+    html = pages.render_registration(EVENT.changed(title=HOSTILE, venue='<img src=x onerror="alert(2)">'), BEFORE)
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;/script&gt;&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert page_data(html)["title"] == HOSTILE
     assert_csp_safe(html)
-    assert [a.get("src", "").split("?")[0] for a, _ in Scripts(html).scripts if a.get("src")] == ["../static/register.js"]
+    sources = [a.get("src", "").split("?")[0] for a, _ in Scripts(html).scripts if a.get("src")]
+    assert sources == ["../static/register.js"]
 
 
 def test_hostile_values_are_escaped_in_the_ticket_and_scanner_pages():
-    ticket = {**TICKET, "name": HOSTILE, "event": {**TICKET["event"], "title": HOSTILE, "venue": HOSTILE}}
+    ticket = replace(TICKET, name=HOSTILE, event=replace(TICKET.event, title=HOSTILE, venue=HOSTILE))
     html = pages.render_ticket(TOKEN, ticket)
     assert "<script>alert" not in html
     assert html.count("&lt;/script&gt;&lt;script&gt;alert(1)") == 4  # <title>, h1, venue, name
     assert_csp_safe(html)
-    scanner = pages.render_scanner({**EVENT, "title": HOSTILE})
+    scanner = pages.render_scanner(EVENT.changed(title=HOSTILE))
     assert "<script>alert" not in scanner
     assert page_data(scanner)["title"] == HOSTILE
     assert_csp_safe(scanner)
@@ -120,12 +131,14 @@ def test_hostile_values_are_escaped_in_the_ticket_and_scanner_pages():
 
 def test_registration_states():
     assert pages.registration_state(EVENT, BEFORE) == "open"
-    full = {**EVENT, "seats_confirmed": 10}
+    full = EVENT.changed(seats_confirmed=10)
     assert pages.registration_state(full, BEFORE) == "waitlist"
-    assert pages.registration_state({**full, "waitlist": False}, BEFORE) == "full"
-    assert pages.registration_state({**EVENT, "registration_opens_at": "2026-12-02T00:00:00+08:00"}, BEFORE) == "not_open"
-    assert pages.registration_state({**EVENT, "registration_closes_at": "2026-11-30T00:00:00+08:00"}, BEFORE) == "closed"
-    after = datetime(2026, 12, 26, 21, 30, tzinfo=domain.SHANGHAI)
+    assert pages.registration_state(full.changed(waitlist=False), BEFORE) == "full"
+    opens_later = EVENT.changed(registration_opens_at="2026-12-02T00:00:00+08:00")
+    assert pages.registration_state(opens_later, BEFORE) == "not_open"
+    closed_before = EVENT.changed(registration_closes_at="2026-11-30T00:00:00+08:00")
+    assert pages.registration_state(closed_before, BEFORE) == "closed"
+    after = datetime(2026, 12, 26, 21, 30, tzinfo=SHANGHAI)
     assert pages.registration_state(EVENT, after) == "closed"  # closes when the event ends
 
 
@@ -136,7 +149,7 @@ def test_registration_states():
     ({"registration_closes_at": "2026-11-30T00:00:00+08:00"}, "报名已截止"),
 ])
 def test_form_page_notices(changes, notice):
-    html = pages.render_registration({**EVENT, **changes}, BEFORE)
+    html = pages.render_registration(EVENT.changed(**changes), BEFORE)
     assert notice in html
     form_expected = "可登记候补" in notice
     assert ('id="reg-form"' in html) is form_expected
@@ -155,8 +168,8 @@ def test_form_fields_follow_the_event():
     assert 'inputmode="numeric"' in award and 'autocomplete="tel"' in award
     assert re.search(r'<input type="checkbox" id="f-consent"[^>]*>', award).group(0).find("checked") < 0
     assert 'href="../privacy"' in award and "活动结束后 90 天内删除" in award
-    collector = pages.render_registration({**EVENT, "kind": "collector_exchange", "roles": ["collector", "visitor"],
-                                           "max_party_size": 4}, BEFORE)
+    collector = pages.render_registration(EVENT.changed(kind="collector_exchange", roles=["collector", "visitor"],
+                                                        max_party_size=4), BEFORE)
     assert 'id="item-template"' in collector and 'id="add-item"' in collector
     assert re.findall(r'<option value="(\d+)">', collector) == ["1", "2", "3", "4"]
     assert all(label in collector for label in ("展示", "交换", "捐赠", "藏品名称", "类别", "年代"))
@@ -169,7 +182,7 @@ def test_form_fields_follow_the_event():
     ("confirmed", "2026-12-26T18:42:00+08:00", "已签到", True, False),
 ])
 def test_ticket_states(status, checked_in_at, label, shows_qr, cancellable):
-    html = pages.render_ticket(TOKEN, {**TICKET, "status": status, "checked_in_at": checked_in_at})
+    html = pages.render_ticket(TOKEN, replace(TICKET, status=status, checked_in_at=checked_in_at))
     assert f'id="status">{label}</p>' in html
     assert ('id="qr-block" hidden' not in html) is shows_qr
     assert (f'src="../tickets/{TOKEN}/qr.png"' in html)
@@ -217,3 +230,10 @@ def test_form_assets_stay_small():
     """The form's own files leave room in the 50 KB budget for the HTML (measured in e2e)."""
     size = sum((pages.STATIC_DIR / name).stat().st_size for name in ("app.css", "register.js"))
     assert size < 30 * 1024
+
+
+def test_jinja2_is_imported_on_the_first_render_only():
+    """Cold starts: importing the pages module (as app.py does) must not import Jinja2."""
+    code = ("import sys; from chalicelib.web import pages; assert 'jinja2' not in sys.modules; "
+            "pages.render_not_found('a', 'b'); assert 'jinja2' in sys.modules")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[2])

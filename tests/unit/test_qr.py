@@ -10,7 +10,7 @@ import qrcode
 import zxingcpp
 from PIL import Image
 
-from chalicelib import qr
+from chalicelib.formats import qr
 
 TICKET_URL = "http://127.0.0.1:8000/t/DEMO-AWARD-2026.AAGRCBVJBHLIYWJRXKYO2REDNXPXXM3LH22JEDNTJ3HSFYLDV"
 MIXED_URL = "https://baoming.example.com/t/spring-gala-2026.aagrcbvjbhliywjrxkyo2rednxpxxm3lh22jedntj3hsfyldv?lang=zh-CN"

@@ -1,7 +1,8 @@
 """Cursor signing and bearer parsing: pure, keyed by an in-memory key ring."""
 import pytest
 
-from chalicelib import auth, tokens
+from chalicelib.domain import tokens
+from chalicelib.web import auth
 
 
 @pytest.fixture(autouse=True)

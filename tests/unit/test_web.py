@@ -2,7 +2,7 @@
 import base64
 import json
 
-from chalicelib import web
+from chalicelib.web import http as web
 
 
 def lambda_payload(response):
