@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PORT ?= 8000
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: run test unit integration e2e bench venv clean assets browser package deploy
+.PHONY: run test lint unit integration e2e bench venv clean assets browser package deploy
 STAGE ?= dev
 
 venv: $(STAMP)
@@ -35,7 +35,13 @@ $(STAMP): requirements.txt requirements-dev.txt
 run: $(STAMP) assets
 	PORT=$(PORT) $(BIN)/python -m devtools.run_local
 
-test: $(STAMP) assets browser
+# ruff (lint + format) and mypy on the shipped code, with zero findings; `make test` runs it first.
+lint: $(STAMP)
+	$(BIN)/ruff check app.py chalicelib
+	$(BIN)/ruff format --check app.py chalicelib
+	$(BIN)/mypy
+
+test: lint $(STAMP) assets browser
 	$(BIN)/python -m pytest
 
 unit: $(STAMP)

@@ -1,22 +1,30 @@
 """baoming (报名): the route map. Each route parses the request, calls one service, shapes the reply."""
-from chalice import Chalice
+
+from typing import TYPE_CHECKING
+
+from chalice.app import Chalice, Request
 
 from chalicelib import logs
 from chalicelib.web import auth, http
 from chalicelib.web.errors import verdict_status
 from chalicelib.web.lazy import lazy_module
 
-# Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
-replies = lazy_module("chalicelib.schemas.replies")
-attendees = lazy_module("chalicelib.services.attendees")
-checkins = lazy_module("chalicelib.services.checkins")
-events = lazy_module("chalicelib.services.events")
-privacy = lazy_module("chalicelib.services.privacy")
-registrations = lazy_module("chalicelib.services.registrations")
-staff = lazy_module("chalicelib.services.staff")
-tickets = lazy_module("chalicelib.services.tickets")
-openapi = lazy_module("chalicelib.web.openapi")
-pages = lazy_module("chalicelib.web.pages")
+if TYPE_CHECKING:
+    from chalicelib.schemas import replies
+    from chalicelib.services import attendees, checkins, events, privacy, registrations, staff, tickets
+    from chalicelib.web import openapi, pages
+else:
+    # Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
+    replies = lazy_module("chalicelib.schemas.replies")
+    attendees = lazy_module("chalicelib.services.attendees")
+    checkins = lazy_module("chalicelib.services.checkins")
+    events = lazy_module("chalicelib.services.events")
+    privacy = lazy_module("chalicelib.services.privacy")
+    registrations = lazy_module("chalicelib.services.registrations")
+    staff = lazy_module("chalicelib.services.staff")
+    tickets = lazy_module("chalicelib.services.tickets")
+    openapi = lazy_module("chalicelib.web.openapi")
+    pages = lazy_module("chalicelib.web.pages")
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")
@@ -25,8 +33,10 @@ app.api.binary_types = http.BINARY_TYPES
 
 def route(path, **options):
     """`app.route` for a view whose domain errors become the SPEC's error JSON."""
+
     def register(view):
         return app.route(path, **options)(http.domain_errors_as_json(view))
+
     return register
 
 
@@ -35,16 +45,22 @@ def staff_or_admin(auth_request):
     return auth.authorize(auth_request.token)
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None  # set by Chalice for every route call
+    return request
+
+
 def _body():
-    return http.read_json(app.current_request.raw_body)
+    return http.read_json(_request().raw_body)
 
 
 def _query():
-    return app.current_request.query_params or {}
+    return _request().query_params or {}
 
 
 def _idempotency_key():
-    return app.current_request.headers.get("idempotency-key")
+    return _request().headers.get("idempotency-key")
 
 
 @route("/events", methods=["POST"], authorizer=staff_or_admin)
@@ -85,8 +101,7 @@ def check_in(event_id):
 
 @route("/events/{event_id}/registrations", methods=["GET"], authorizer=staff_or_admin)
 def list_registrations(event_id):
-    return http.reply(replies.REGISTRATION_LIST, attendees.list_registrations(event_id, _query()),
-                      headers=http.PRIVATE)
+    return http.reply(replies.REGISTRATION_LIST, attendees.list_registrations(event_id, _query()), headers=http.PRIVATE)
 
 
 @route("/events/{event_id}/attendees.csv", methods=["GET"], authorizer=staff_or_admin)
@@ -138,6 +153,7 @@ def openapi_document():
 
 
 # --- pages -----------------------------------------------------------------------------------
+
 
 @route("/e/{event_id}", methods=["GET"])
 def registration_form_page(event_id):

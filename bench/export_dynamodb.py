@@ -2,17 +2,18 @@
 
 `python -m bench.export_dynamodb` starts the embedded DynamoDB/S3 server (devtools.dynamodb_server,
 plus `install_fast_partition_queries`: stock moto needs minutes per read of a 100k-item
-partition), creates two award-ceremony events through the service layer and seeds 10k and
-100k registrations directly with BatchWriteItem (items shaped like the ones
-`chalicelib.services.registrations.register` stores, from bench.export's synthetic pool). Every measurement then
-runs in a fresh interpreter (`--one MODE FORMAT EVENT_ID`, one JSON line). Each child imports
+partition), creates two award-ceremony events through the service layer
+(chalicelib.services.events) and seeds 10k and 100k registrations directly with
+BatchWriteItem (items shaped like the ones `chalicelib.services.registrations.register`
+stores, from bench.export's synthetic pool). Every measurement then runs in a fresh
+interpreter (`--one MODE FORMAT EVENT_ID`, one JSON line). Each child imports
 everything, creates its boto3 clients and makes one small query, then resets its peak-RSS mark
 (see `reset_peak`); it reports wall and CPU seconds, the peak RSS growth over that baseline
 and the output's size. MODE is
 
-- `inline`   chalicelib.services.attendees.export with EXPORT_INLINE_MAX_BYTES=10**10: the file comes
-             back as bytes, so the whole file is in memory at the end (inherent to answering
-             from Lambda, where the limit is 4 MB).
+- `inline`   chalicelib.services.attendees.export with EXPORT_INLINE_MAX_BYTES=10**10: the
+             file comes back as bytes, so the whole file is in memory at the end (inherent
+             to answering from Lambda, where the limit is 4 MB).
 - `s3`       the same with EXPORT_INLINE_MAX_BYTES=1: the spooled file is uploaded to S3 and a
              presigned URL returned; the file never sits in memory whole (beyond what boto3's
              multipart upload buffers). The size comes from HeadObject afterwards.
@@ -441,9 +442,9 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seed_small: floa
     print("wall s: elapsed; CPU s: the measuring process only (the server is another process), so wall - CPU is\n"
           "mostly the embedded server answering Query pages. RSS before: VmRSS after imports, boto3 clients and one\n"
           "small query; peak growth: VmHWM during the run minus that (KiB); each row's process is fresh. For the read\n"
-          "the growth is the list of Registration records; breakdown rows (one process with the list; the\n"
-          "chalicelib.formats.spreadsheets writers) are timed only. bytes: the\n"
-          "file's size (for S3, HeadObject's ContentLength); the bare csv has raw values, no BOM, no labels.")
+          "the growth is the list of Registration records; breakdown rows (the chalicelib.formats.spreadsheets\n"
+          "writers, in one process with the list) are timed only. bytes: the file's size (for S3, HeadObject's\n"
+          "ContentLength); the bare csv has raw values, no BOM, no labels.")
     print()
     for n in sizes:
         base = results["baseline", "csv", n]
@@ -455,9 +456,8 @@ def report(results: dict[tuple[str, str, int], dict[str, Any]], seed_small: floa
         print(f"{n:>7} rows, CSV writer from memory / bare csv from memory = {writer_s / bare_s:.2f}x")
         csv_s, xlsx_s = results["inline", "csv", n]["seconds"], results["inline", "xlsx", n]["seconds"]
         print(f"{n:>7} rows, where the time goes: DynamoDB read {read_s:.2f} s = {read_s / csv_s:.0%} of the inline CSV "
-              f"export (client CPU {base['read_cpu_seconds']:.2f} s: botocore parsing + from_dynamo + "
-              f"Registration.from_mapping; the rest is the "
-              f"server and HTTP); CSV formatting {writer_s:.2f} s; XLSX formatting {base['writer_xlsx_seconds']:.2f} s "
+              f"export (client CPU {base['read_cpu_seconds']:.2f} s: botocore parsing, from_dynamo and "
+              f"Registration.from_mapping; the rest is the server and HTTP); CSV formatting {writer_s:.2f} s; XLSX formatting {base['writer_xlsx_seconds']:.2f} s "
               f"= {base['writer_xlsx_seconds'] / xlsx_s:.0%} of the inline XLSX export")
     print()
     for key, label in EXPORT_LABELS.items():

@@ -1,4 +1,5 @@
 """Settings from environment variables, read once. Stages set them in .chalice/config.json."""
+
 from __future__ import annotations
 
 import functools

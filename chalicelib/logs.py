@@ -4,6 +4,7 @@ Redaction happens where every record is made (the log record factory), so it cov
 loggers, Chalice's (which logs request paths, and ticket paths carry the token), botocore's
 and anything else, whatever handler Lambda or a developer attaches.
 """
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Check-in verdicts: what the gate shows for a scanned ticket, decided from the stored registration."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ class CheckedInParty:
     party_size: int
 
     @classmethod
-    def of(cls, registration: Registration) -> "CheckedInParty":
-        return cls(registration.registration_id, registration.name or "", registration.role or "",
-                   registration.party_size)
+    def of(cls, registration: Registration) -> CheckedInParty:
+        return cls(
+            registration.registration_id, registration.name or "", registration.role or "", registration.party_size
+        )
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
 """Time as the organisers see it: Asia/Shanghai, ISO 8601 with an offset."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone

@@ -4,6 +4,7 @@ They know nothing of HTTP: the web layer's one table (chalicelib/web/errors.py) 
 class to a status code. Storage raises the same errors (or the internal signals at the
 end of this module) so that no other layer ever decodes a DynamoDB failure.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,8 +14,7 @@ class DomainError(Exception):
     code = "bad_request"
     message = "请求有误"
 
-    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None,
-                 **extra: Any):
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None, **extra: Any):
         self.message = message or type(self).message
         self.fields = fields
         self.extra = extra
@@ -29,7 +29,7 @@ class DomainError(Exception):
         return body
 
     @classmethod
-    def by_code(cls, code: str) -> type["DomainError"]:
+    def by_code(cls, code: str) -> type[DomainError]:
         """The error class with this code (to replay a remembered outcome); DomainError if none."""
         pending: list[type[DomainError]] = [cls]
         while pending:
@@ -42,6 +42,7 @@ class DomainError(Exception):
 
 class InvalidRequest(DomainError):
     """The request body is not JSON or too large to read."""
+
     code = "invalid_json"
     message = "请求体不是有效的 JSON"
 
@@ -93,6 +94,7 @@ class EventFull(Conflict):
 
 class PhoneTaken(Conflict):
     """The phone already has a live registration for this event (its guard item exists)."""
+
     code = "already_registered"
     message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
 
@@ -124,6 +126,7 @@ class ServiceUnavailable(DomainError):
 
 # --- signals from storage: a conditional write did not apply --------------------------------
 # Services catch these and decide again; one that escapes is answered as ServiceUnavailable.
+
 
 class StorageSignal(ServiceUnavailable):
     pass

@@ -1,12 +1,13 @@
 """Events: kinds and roles, the Event record, its consistency rules, seats and registration window."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.domain.clock import parse_iso
-from chalicelib.domain.ids import EVENT_ID
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -17,8 +18,14 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
 KINDS = tuple(KIND_ROLES)
 KIND_LABELS_ZH = {AWARD_CEREMONY: "颁奖典礼", COLLECTOR_EXCHANGE: "藏品交流会"}
 ROLE_LABELS_ZH = {
-    "nominee": "候选人", "family": "家属", "guest": "嘉宾", "media": "媒体",
-    "volunteer": "志愿者", "audience": "观众", "collector": "藏家", "visitor": "参观者",
+    "nominee": "候选人",
+    "family": "家属",
+    "guest": "嘉宾",
+    "media": "媒体",
+    "volunteer": "志愿者",
+    "audience": "观众",
+    "collector": "藏家",
+    "visitor": "参观者",
 }
 DEFAULT_RETENTION_DAYS = 180
 
@@ -74,7 +81,7 @@ class Event:
     waitlist_seq: int = 0
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Event":
+    def from_mapping(cls, data: Mapping[str, Any]) -> Event:
         """The known fields of a stored item or a plain dict; absent counters are 0."""
         known = {name: data[name] for name in _EVENT_FIELDS if data.get(name) is not None}
         event = cls(**known)
@@ -82,7 +89,7 @@ class Event:
             event = replace(event, roles=list(KIND_ROLES.get(event.kind, ())))
         return event
 
-    def changed(self, **changes: Any) -> "Event":
+    def changed(self, **changes: Any) -> Event:
         return replace(self, **changes)
 
     @property
@@ -95,8 +102,14 @@ class Event:
 
     @property
     def stats(self) -> EventStats:
-        return EventStats(self.confirmed_count, self.waitlisted_count, self.cancelled_count,
-                          self.checked_in_count, self.seats_confirmed, self.seats_remaining)
+        return EventStats(
+            self.confirmed_count,
+            self.waitlisted_count,
+            self.cancelled_count,
+            self.checked_in_count,
+            self.seats_confirmed,
+            self.seats_remaining,
+        )
 
     @property
     def has_waiting(self) -> bool:
@@ -104,8 +117,7 @@ class Event:
 
     def fits_now(self, party_size: int) -> bool:
         """A newcomer gets a seat only if it is free and nobody is waiting for one (no jumping the queue)."""
-        return (self.seats_confirmed + party_size <= self.capacity
-                and not (self.waitlist and self.has_waiting))
+        return self.seats_confirmed + party_size <= self.capacity and not (self.waitlist and self.has_waiting)
 
     def registration_is_open(self, moment: datetime) -> bool:
         """Open from registration_opens_at (or always) until registration_closes_at (or the event's end)."""
@@ -133,8 +145,16 @@ class Event:
 _EVENT_FIELDS = tuple(f.name for f in fields(Event))
 # What an organiser may change after creating an event (PATCH); kind and event_id are fixed.
 EDITABLE_EVENT_FIELDS = (
-    "title", "venue", "starts_at", "ends_at", "registration_opens_at",
-    "registration_closes_at", "capacity", "waitlist", "max_party_size", "roles",
+    "title",
+    "venue",
+    "starts_at",
+    "ends_at",
+    "registration_opens_at",
+    "registration_closes_at",
+    "capacity",
+    "waitlist",
+    "max_party_size",
+    "roles",
     "retention_days",
 )
 

@@ -1,4 +1,5 @@
 """Identifier patterns, written once: the API validates, the OpenAPI document and the tokens reuse them."""
+
 from __future__ import annotations
 
 import re

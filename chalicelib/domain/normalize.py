@@ -1,4 +1,5 @@
 """Normalising what people type on a phone: names, mainland mobile numbers. Pure functions."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,17 @@ import unicodedata
 
 MIDDLE_DOT = "·"
 # Dots people type between the parts of Uyghur, Tibetan or transliterated names.
-_LOOKALIKE_DOTS = str.maketrans({"•": MIDDLE_DOT, "・": MIDDLE_DOT, "‧": MIDDLE_DOT,
-                                 "．": MIDDLE_DOT, "･": MIDDLE_DOT, "∙": MIDDLE_DOT, "⋅": MIDDLE_DOT})
+_LOOKALIKE_DOTS = str.maketrans(
+    {
+        "•": MIDDLE_DOT,
+        "・": MIDDLE_DOT,
+        "‧": MIDDLE_DOT,
+        "．": MIDDLE_DOT,
+        "･": MIDDLE_DOT,
+        "∙": MIDDLE_DOT,
+        "⋅": MIDDLE_DOT,
+    }
+)
 _NAME_PUNCTUATION = set(MIDDLE_DOT + " '-.’")
 _CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
 
@@ -48,7 +58,7 @@ def mainland_mobile(raw: str) -> str:
     digits = unicodedata.normalize("NFKC", raw).translate(_PHONE_SEPARATORS)
     for prefix in ("+86", "0086"):
         if digits.startswith(prefix):
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
             break
     else:
         if digits.startswith("86") and len(digits) == 13:

@@ -1,8 +1,10 @@
 """Registrations: statuses, the Registration record, rules that depend on the event, the waitlist order."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
 
@@ -51,7 +53,7 @@ class Registration:
     erased_at: str | None = None
 
     @classmethod
-    def from_mapping(cls, data: Mapping[str, Any]) -> "Registration":
+    def from_mapping(cls, data: Mapping[str, Any]) -> Registration:
         return cls(**{name: data[name] for name in _REGISTRATION_FIELDS if data.get(name) is not None})
 
     @property

@@ -7,6 +7,7 @@ Pure: the key ring's secret comes from a source the application installs at star
 (`use_key_source`; the services layer installs the one that reads env/SSM), so this
 module reads nothing itself.
 """
+
 from __future__ import annotations
 
 import base64
@@ -17,9 +18,10 @@ import json
 import os
 import re
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from chalicelib.domain.ids import EVENT_ID, REGISTRATION_ID
+from chalicelib.domain.ids import EVENT_ID
 
 KEY_ID = re.compile(r"[A-Z2-7]")
 MAC_BYTES = 16  # 128-bit tags
@@ -33,7 +35,7 @@ class KeyRing:
         self._keys = dict(keys)
 
     @classmethod
-    def parse(cls, spec: str) -> "KeyRing":
+    def parse(cls, spec: str) -> KeyRing:
         keys = []
         for part in spec.split(","):
             kid, sep, secret = part.strip().partition(":")
@@ -161,7 +163,7 @@ def open_ticket(token: str) -> tuple[str, str] | None:
         return None
     if not EVENT_ID.fullmatch(event_id):
         return None
-    kid, registration_id, tag_text = body[0], body[1:1 + REGISTRATION_ID_LENGTH], body[1 + REGISTRATION_ID_LENGTH:]
+    kid, registration_id, tag_text = body[0], body[1 : 1 + REGISTRATION_ID_LENGTH], body[1 + REGISTRATION_ID_LENGTH :]
     if not (_CROCKFORD_SET.issuperset(registration_id) and _BASE32.issuperset(tag_text)):
         return None
     expected = _ticket_mac(kid, event_id, registration_id)
@@ -172,7 +174,7 @@ def open_ticket(token: str) -> tuple[str, str] | None:
 
 def phone_guard(kid: str, event_id: str, phone: str) -> str:
     """A keyed hash of (event, phone): finds a duplicate registration without storing the phone in a key."""
-    tag = keyring().mac(kid, "phone-guard", f"{event_id}\x00{phone}".encode("utf-8"))
+    tag = keyring().mac(kid, "phone-guard", f"{event_id}\x00{phone}".encode())
     if tag is None:
         raise RuntimeError(f"signing key {kid!r} of this event's phone guards is no longer configured")
     return tag.hex()

@@ -12,6 +12,7 @@ The PNG encoder is written by hand rather than taken from `qrcode`'s image facto
 Pure module: no I/O, no AWS. `qrcode` is imported at module top because the app imports
 this module lazily, only from the QR routes.
 """
+
 from __future__ import annotations
 
 import struct
@@ -77,21 +78,25 @@ def _encode_png(modules: list[list[bool]], scale: int) -> bytes:
     raw = b"".join(parts)
     # Width, height, bit depth 1, colour type 0 (greyscale), deflate, filter 0, no interlace.
     header = struct.pack(">IIBBBBB", size, size, 1, 0, 0, 0, 0)
-    return b"".join((
-        _PNG_SIGNATURE,
-        _chunk(b"IHDR", header),
-        _chunk(b"IDAT", zlib.compress(raw, ZLIB_LEVEL)),
-        _chunk(b"IEND", b""),
-    ))
+    return b"".join(
+        (
+            _PNG_SIGNATURE,
+            _chunk(b"IHDR", header),
+            _chunk(b"IDAT", zlib.compress(raw, ZLIB_LEVEL)),
+            _chunk(b"IEND", b""),
+        )
+    )
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return b"".join((
-        struct.pack(">I", len(data)),
-        kind,
-        data,
-        struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))),
-    ))
+    return b"".join(
+        (
+            struct.pack(">I", len(data)),
+            kind,
+            data,
+            struct.pack(">I", zlib.crc32(data, zlib.crc32(kind))),
+        )
+    )
 
 
 def _encode_svg(modules: list[list[bool]], scale: int) -> str:

@@ -21,6 +21,7 @@ Why every cell is explicit:
   Text goes through `write_string` (the phone column also carries the text format `@`),
   party_size through `write_number`, and the workbook's auto-conversions are switched off.
 """
+
 from __future__ import annotations
 
 import codecs
@@ -28,8 +29,9 @@ import contextlib
 import csv
 import io
 import re
+from collections.abc import Iterable, Iterator
 from datetime import datetime
-from typing import IO, Any, Iterable, Iterator
+from typing import IO, Any
 
 import xlsxwriter
 
@@ -38,13 +40,35 @@ from chalicelib.domain.events import ROLE_LABELS_ZH
 from chalicelib.domain.registrations import ITEM_INTENT_LABELS_ZH, STATUS_LABELS_ZH, Registration
 
 COLUMNS = (
-    "registration_id", "status", "name", "phone", "role", "party_size",
-    "city", "organization", "items", "registered_at", "checked_in_at", "gate",
+    "registration_id",
+    "status",
+    "name",
+    "phone",
+    "role",
+    "party_size",
+    "city",
+    "organization",
+    "items",
+    "registered_at",
+    "checked_in_at",
+    "gate",
 )
 HEADERS = {
     "en": COLUMNS,
-    "zh": ("报名编号", "状态", "姓名", "手机号", "身份", "人数",
-           "城市", "单位", "藏品", "报名时间", "签到时间", "签到口"),
+    "zh": (
+        "报名编号",
+        "状态",
+        "姓名",
+        "手机号",
+        "身份",
+        "人数",
+        "城市",
+        "单位",
+        "藏品",
+        "报名时间",
+        "签到时间",
+        "签到口",
+    ),
 }
 SHEET_NAMES = {"zh": "报名名单", "en": "Attendees"}
 
@@ -56,7 +80,7 @@ CSV_CHUNK_BYTES = 64 * 1024
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 
 XLSX_OPTIONS = {
-    "constant_memory": True,   # rows go to a temp file as written: flat memory, rows in order
+    "constant_memory": True,  # rows go to a temp file as written: flat memory, rows in order
     "strings_to_formulas": False,
     "strings_to_numbers": False,
     "strings_to_urls": False,
@@ -116,8 +140,7 @@ def items_text(items: Any, lang: str) -> str:
     return "; ".join(shown)
 
 
-_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {
-    "zh": (STATUS_LABELS_ZH, ROLE_LABELS_ZH), "en": ({}, {})}
+_LABELS: dict[str, tuple[dict[str, str], dict[str, str]]] = {"zh": (STATUS_LABELS_ZH, ROLE_LABELS_ZH), "en": ({}, {})}
 _TRIGGER_STARTS = frozenset(FORMULA_TRIGGERS)
 _SEPARATOR = "\x1f"
 _TRIGGER_AFTER_SEPARATOR = re.compile(_SEPARATOR + "[=+\\-@\t\r\n\x00]")
@@ -148,19 +171,21 @@ def attendee_row(registration: Registration, lang: str) -> list[str | int]:
     statuses, roles = _LABELS[lang] if lang in _LABELS else _unknown_lang(lang)
     r = registration
     status, role, items = r.status or "", r.role or "", r.items
-    row: list[Any] = _neutralised([
-        r.registration_id or "",
-        statuses.get(status, status),
-        r.name or "",
-        r.phone or "",
-        roles.get(role, role),
-        r.city or "",
-        r.organization or "",
-        items_text(items, lang) if items else "",
-        local_time(r.registered_at),
-        local_time(r.checked_in_at),
-        r.gate or "",
-    ])
+    row: list[Any] = _neutralised(
+        [
+            r.registration_id or "",
+            statuses.get(status, status),
+            r.name or "",
+            r.phone or "",
+            roles.get(role, role),
+            r.city or "",
+            r.organization or "",
+            items_text(items, lang) if items else "",
+            local_time(r.registered_at),
+            local_time(r.checked_in_at),
+            r.gate or "",
+        ]
+    )
     row.insert(PARTY_SIZE_COLUMN, _party_size(r.party_size))
     return row
 
@@ -176,8 +201,10 @@ def _party_size(value: Any) -> int | str:
 
 # --- CSV ------------------------------------------------------------------------------------
 
-def iter_csv_chunks(registrations: Iterable[Registration], lang: str = "zh",
-                    chunk_bytes: int = CSV_CHUNK_BYTES) -> Iterator[bytes]:
+
+def iter_csv_chunks(
+    registrations: Iterable[Registration], lang: str = "zh", chunk_bytes: int = CSV_CHUNK_BYTES
+) -> Iterator[bytes]:
     """The CSV as byte chunks, read lazily from `registrations`.
 
     Each chunk holds whole rows and is at least `chunk_bytes` long, except the last (so
@@ -204,8 +231,9 @@ def iter_csv_chunks(registrations: Iterable[Registration], lang: str = "zh",
         yield bytes(pending)
 
 
-def write_csv(registrations: Iterable[Registration], out: IO[bytes], lang: str = "zh",
-              chunk_bytes: int = CSV_CHUNK_BYTES) -> int:
+def write_csv(
+    registrations: Iterable[Registration], out: IO[bytes], lang: str = "zh", chunk_bytes: int = CSV_CHUNK_BYTES
+) -> int:
     """Stream the CSV into the binary writable `out`; returns the number of bytes written (BOM included)."""
     written = 0
     for chunk in iter_csv_chunks(registrations, lang, chunk_bytes):
@@ -215,6 +243,7 @@ def write_csv(registrations: Iterable[Registration], out: IO[bytes], lang: str =
 
 
 # --- XLSX -----------------------------------------------------------------------------------
+
 
 def display_width(text: str) -> int:
     """Columns a string takes: CJK (and other 3- or 4-byte UTF-8) characters count double.
@@ -251,15 +280,16 @@ def write_xlsx(registrations: Iterable[Registration], out: Any, lang: str = "zh"
                 if cell.__class__ is int:
                     sheet.write_number(row_number, col, cell)
                     continue
-                if not cell:
+                if not isinstance(cell, str) or not cell:
                     continue  # an absent value stays an empty cell
                 sheet.write_string(row_number, col, cell, text if col == PHONE_COLUMN else None)
                 width = display_width(cell)
                 if width > widths[col]:
                     widths[col] = width
         for col, width in enumerate(widths):
-            sheet.set_column(col, col, min(width + XLSX_COLUMN_PADDING, XLSX_MAX_COLUMN_WIDTH),
-                             text if col == PHONE_COLUMN else None)
+            sheet.set_column(
+                col, col, min(width + XLSX_COLUMN_PADDING, XLSX_MAX_COLUMN_WIDTH), text if col == PHONE_COLUMN else None
+            )
         if row_number:
             sheet.autofilter(0, 0, row_number, len(names) - 1)
     except BaseException:

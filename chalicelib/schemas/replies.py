@@ -1,5 +1,6 @@
 """Reply schemas: the one definition of each reply's shape. The web layer dumps the services'
 domain objects through them, and the OpenAPI document is generated from them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,6 +10,7 @@ from marshmallow import Schema, fields, post_dump, validate
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
+
 
 class EventCountsSchema(Schema):
     seats_confirmed = fields.Integer(required=True)
@@ -42,15 +44,14 @@ class EventListSchema(Schema):
 class ErrorSchema(Schema):
     error = fields.String(required=True)
     message = fields.String(required=True)
-    fields_ = fields.Dict(
-        data_key="fields", keys=fields.String(), values=fields.List(fields.String())
-    )
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()))
 
 
 class RegistrationCreatedSchema(Schema):
     registration_id = fields.String(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(
-        [registration_rules.CONFIRMED, registration_rules.WAITLISTED]))
+    status = fields.String(
+        required=True, validate=validate.OneOf([registration_rules.CONFIRMED, registration_rules.WAITLISTED])
+    )
     ticket_token = fields.String(required=True)
     ticket_url = fields.String(required=True)
     qr_png_url = fields.String(required=True)
@@ -143,7 +144,6 @@ class RegistrationAdminSchema(Schema):
 class RegistrationListSchema(Schema):
     items = fields.List(fields.Nested(RegistrationAdminSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
-
 
 
 EVENT = EventSchema()

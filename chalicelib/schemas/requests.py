@@ -1,5 +1,6 @@
 """Request schemas: what the API accepts, validated with zh-CN messages. Built once at import;
 the OpenAPI document is generated from these same classes."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -9,9 +10,18 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
 from chalicelib.schemas.fields import (
-    SLUG, AwareTime, CleanText, MainlandMobile, PersonName, StrictBoolean, StrictInteger, StrictSchema,
-    zh_messages, full_match,
+    SLUG,
+    AwareTime,
+    CleanText,
+    MainlandMobile,
+    PersonName,
+    StrictBoolean,
+    StrictInteger,
+    StrictSchema,
+    full_match,
+    zh_messages,
 )
+
 
 def _slug(**kwargs: Any) -> fields.String:
     return fields.String(
@@ -102,17 +112,20 @@ class CollectionItemSchema(StrictSchema):
     era = CleanText(0, 30)
     intent = fields.String(
         required=True,
-        validate=validate.OneOf(registration_rules.ITEM_INTENTS,
-                                error="须为 exhibit（展示）、exchange（交换）或 donate（捐赠）"),
+        validate=validate.OneOf(
+            registration_rules.ITEM_INTENTS, error="须为 exhibit（展示）、exchange（交换）或 donate（捐赠）"
+        ),
         error_messages=zh_messages(invalid="须为文本", required="请选择展示、交换或捐赠"),
     )
 
 
 class RegistrationFieldsSchema(StrictSchema):
-    name = PersonName(required=True, metadata={"minLength": 1, "maxLength": 50},
-                      error_messages=zh_messages(required="请填写姓名"))
-    phone = MainlandMobile(required=True, metadata={"example": "13812345678"},
-                           error_messages=zh_messages(required="请填写手机号"))
+    name = PersonName(
+        required=True, metadata={"minLength": 1, "maxLength": 50}, error_messages=zh_messages(required="请填写姓名")
+    )
+    phone = MainlandMobile(
+        required=True, metadata={"example": "13812345678"}, error_messages=zh_messages(required="请填写手机号")
+    )
     consent = StrictBoolean(
         required=True,
         validate=validate.Equal(True, error="须阅读并同意隐私声明才能报名"),
@@ -139,7 +152,8 @@ class CollectorRegistrationSchema(RegistrationFieldsSchema):
 
 class CheckinSchema(StrictSchema):
     code = fields.String(
-        required=True, validate=validate.Length(min=1, max=512, error="扫码内容为空或过长"),
+        required=True,
+        validate=validate.Length(min=1, max=512, error="扫码内容为空或过长"),
         error_messages=zh_messages(invalid="须为文本", required="请扫描或输入票码"),
         metadata={"description": "扫描到的二维码内容：完整电子票链接或票码"},
     )
@@ -148,8 +162,7 @@ class CheckinSchema(StrictSchema):
 
 class RegistrationListQuerySchema(EventListQuerySchema):
     status = fields.String(
-        validate=validate.OneOf(registration_rules.STATUSES,
-                                error="须为 confirmed、waitlisted 或 cancelled"),
+        validate=validate.OneOf(registration_rules.STATUSES, error="须为 confirmed、waitlisted 或 cancelled"),
         error_messages=zh_messages(invalid="须为文本"),
     )
 

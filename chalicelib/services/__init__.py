@@ -1,5 +1,6 @@
 """The service layer: one module per use case. Services validate input, apply the domain's
 rules, call storage, and return domain values or raise domain errors; they know no HTTP."""
+
 from chalicelib.domain import tokens
 from chalicelib.storage import secrets
 

@@ -3,11 +3,12 @@
 Exports stream registrations from DynamoDB pages into a spooled temporary file; one that
 fits a Lambda response is returned directly, a larger one goes to S3 behind a URL.
 """
+
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from chalicelib.config import settings
 from chalicelib.domain import tokens

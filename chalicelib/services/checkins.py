@@ -1,11 +1,12 @@
 """Venue check-in: a scanned code in, one atomic write, a verdict for the gate out."""
+
 from __future__ import annotations
 
 from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.domain import clock, tokens
-from chalicelib.domain.checkins import OK, WRONG_EVENT, INVALID, CheckedInParty, CheckinVerdict, refused_checkin
+from chalicelib.domain.checkins import INVALID, OK, WRONG_EVENT, CheckedInParty, CheckinVerdict, refused_checkin
 from chalicelib.domain.errors import RegistrationChanged
 from chalicelib.domain.events import EventStats
 from chalicelib.domain.registrations import Registration
@@ -20,7 +21,7 @@ def ticket_token_from_code(code: str) -> str:
     code = code.strip()
     path = urlsplit(code).path if "://" in code else code
     marker = path.rfind("/t/")
-    return path[marker + 3:] if marker >= 0 else path
+    return path[marker + 3 :] if marker >= 0 else path
 
 
 def check_in(event_id: str, body: Any, nonce: str | None) -> CheckinVerdict:

@@ -1,13 +1,19 @@
 """Events: create, read, list, edit. Raising an event's capacity moves its waitlist up."""
+
 from __future__ import annotations
 
 import secrets as random_source
 import time
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from chalicelib.domain import clock, tokens
 from chalicelib.domain.errors import (
-    CapacityBelowConfirmed, EventChanged, EventNotFound, ServiceUnavailable, ValidationFailed,
+    CapacityBelowConfirmed,
+    EventChanged,
+    EventNotFound,
+    ServiceUnavailable,
+    ValidationFailed,
 )
 from chalicelib.domain.events import DEFAULT_RETENTION_DAYS, KIND_ROLES, Event, event_field_errors, settings_of
 from chalicelib.domain.ids import EVENT_ID
@@ -112,10 +118,10 @@ def update_event(event_id: str, body: Any) -> Event:
         except EventChanged as changed:
             current = changed.event  # someone else edited the event meanwhile: merge again
             continue
-        if updated.capacity > current.capacity and updated.has_waiting:
-            # More seats: the waiting list moves up now, not at the next cancellation.
-            if waitlist.promote(event_id):
-                updated = require_event(event_id, consistent=True)
+        # More seats: the waiting list moves up now, not at the next cancellation.
+        more_seats = updated.capacity > current.capacity and updated.has_waiting
+        if more_seats and waitlist.promote(event_id):
+            updated = require_event(event_id, consistent=True)
         remember_event(updated)
         return updated
     raise ServiceUnavailable(message="活动正被同时修改，请稍后重试")

@@ -6,6 +6,7 @@ the same key with another body is refused. A refusal (a 4xx domain error) is an 
 too and is replayed as such; a failure (ServiceUnavailable or a crash) releases the key.
 Records expire by TTL after 24 hours.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,10 +14,15 @@ import json
 import logging
 import re
 import time
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from chalicelib.domain.errors import (
-    DomainError, IdempotencyInProgress, IdempotencyKeyReused, ServiceUnavailable, ValidationFailed,
+    DomainError,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    ServiceUnavailable,
+    ValidationFailed,
 )
 from chalicelib.storage import idempotency as records
 
@@ -52,8 +58,14 @@ def _replay(response: str, from_record: Callable[[Any], Result]) -> Result:
     return from_record(outcome["result"])
 
 
-def run_once(scope: str, key: str, body: Any, operation: Callable[[], Result],
-             to_record: Callable[[Result], Any], from_record: Callable[[Any], Result]) -> Result:
+def run_once(
+    scope: str,
+    key: str,
+    body: Any,
+    operation: Callable[[], Result],
+    to_record: Callable[[Result], Any],
+    from_record: Callable[[Any], Result],
+) -> Result:
     """Run `operation` at most once per (scope, key).
 
     `to_record`/`from_record` turn the result into what the record keeps and back, so a

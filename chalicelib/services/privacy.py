@@ -1,9 +1,10 @@
 """PIPL: erasing a person's data on request while the event's counts stay right."""
+
 from __future__ import annotations
 
 from chalicelib.domain import clock
-from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, ServiceUnavailable, WriteConflict
+from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CONFIRMED
 from chalicelib.services import events, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff

@@ -3,19 +3,30 @@
 Seats are guarded by DynamoDB conditions, not by reads: every path that changes seats does
 so in one transaction with the event's counters, so capacity holds under any concurrency.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Mapping
+from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain import clock, tokens
 from chalicelib.domain.errors import (
-    EventFull, RegistrationClosed, SeatsChanged, ServiceUnavailable, ValidationFailed, WriteConflict,
+    EventFull,
+    RegistrationClosed,
+    SeatsChanged,
+    ServiceUnavailable,
+    ValidationFailed,
+    WriteConflict,
 )
 from chalicelib.domain.events import Event
 from chalicelib.domain.registrations import (
-    CONFIRMED, WAITLISTED, IssuedTicket, Registration, registration_field_errors,
+    CONFIRMED,
+    WAITLISTED,
+    IssuedTicket,
+    Registration,
+    registration_field_errors,
 )
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
@@ -28,8 +39,9 @@ from chalicelib.storage import registrations as registration_store
 def register(event_id: str, body: Any, idempotency_key: str | None = None) -> IssuedTicket:
     if idempotency_key is None:
         return _register(event_id, body)
-    return idempotency.run_once(f"register:{event_id}", idempotency_key, body,
-                                lambda: _register(event_id, body), _record_of, _reissued)
+    return idempotency.run_once(
+        f"register:{event_id}", idempotency_key, body, lambda: _register(event_id, body), _record_of, _reissued
+    )
 
 
 def _record_of(ticket: IssuedTicket) -> dict[str, str]:
@@ -57,8 +69,7 @@ def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Reg
         status=status,
         name=data["name"],
         phone=data["phone"],
-        phone_guard=tokens.phone_guard(event.guard_kid or tokens.keyring().active_id, event.event_id,
-                                       data["phone"]),
+        phone_guard=tokens.phone_guard(event.guard_kid or tokens.keyring().active_id, event.event_id, data["phone"]),
         role=data["role"],
         party_size=data.get("party_size", 1),
         city=data.get("city") or None,
@@ -85,8 +96,7 @@ def _register(event_id: str, body: Any) -> IssuedTicket:
         if event.fits_now(data.get("party_size", 1)):
             registration = _new_registration(event, data, CONFIRMED)
             try:
-                registration_store.insert_confirmed(registration, event.capacity,
-                                                    require_empty_waitlist=event.waitlist)
+                registration_store.insert_confirmed(registration, event.capacity, require_empty_waitlist=event.waitlist)
                 return _issued(registration)
             except SeatsChanged as changed:
                 # Full, waiting list not empty, or capacity edited: decide again on the stored event.

@@ -1,4 +1,5 @@
 """Gate (staff) tokens: minted by the organiser for one event, valid until a day after it ends."""
+
 from __future__ import annotations
 
 import secrets as random_source
@@ -27,5 +28,6 @@ def create_staff_token(event_id: str) -> StaffToken:
     expires = clock.parse_iso(event.ends_at) + STAFF_VALID_AFTER_EVENT
     staff_tokens.put(staff_token_hash(token), event.event_id, clock.now_iso(), int(expires.timestamp()))
     # The token travels in the fragment: browsers never send it to servers or write it to logs.
-    return StaffToken(token, f"{settings().public_base_url}/scan/{event.event_id}#token={token}",
-                      clock.to_shanghai_iso(expires))
+    return StaffToken(
+        token, f"{settings().public_base_url}/scan/{event.event_id}#token={token}", clock.to_shanghai_iso(expires)
+    )

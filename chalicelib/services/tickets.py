@@ -1,14 +1,25 @@
 """Tickets: issue one for a registration, show it, draw its QR code, cancel it."""
+
 from __future__ import annotations
 
 from chalicelib.config import settings
 from chalicelib.domain import clock, normalize, tokens
 from chalicelib.domain.errors import (
-    RegistrationChanged, ServiceUnavailable, TicketAlreadyUsed, TicketNotFound, WriteConflict,
+    RegistrationChanged,
+    ServiceUnavailable,
+    TicketAlreadyUsed,
+    TicketNotFound,
+    WriteConflict,
 )
 from chalicelib.domain.events import Event
 from chalicelib.domain.registrations import (
-    CANCELLED, CONFIRMED, Cancelled, IssuedTicket, Registration, TicketEvent, TicketView,
+    CANCELLED,
+    CONFIRMED,
+    Cancelled,
+    IssuedTicket,
+    Registration,
+    TicketEvent,
+    TicketView,
 )
 from chalicelib.services import waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
@@ -23,8 +34,15 @@ def issue(registration_id: str, event_id: str, status: str) -> IssuedTicket:
     """The reply to a registration: a freshly minted (deterministic) token and its links."""
     token = tokens.mint_ticket(event_id, registration_id)
     base = settings().public_base_url
-    return IssuedTicket(registration_id, event_id, status, token, ticket_url(token),
-                        f"{base}/tickets/{token}/qr.png", f"{base}/tickets/{token}/qr.svg")
+    return IssuedTicket(
+        registration_id,
+        event_id,
+        status,
+        token,
+        ticket_url(token),
+        f"{base}/tickets/{token}/qr.png",
+        f"{base}/tickets/{token}/qr.svg",
+    )
 
 
 def _ticket_registration(token: str) -> tuple[Registration, Event]:
@@ -78,8 +96,10 @@ def cancel_ticket(token: str) -> Cancelled:
             continue
         except WriteConflict:
             backoff(attempt)
-            registration = registration_store.get(registration.event_id, registration.registration_id,
-                                                  consistent=True) or registration
+            registration = (
+                registration_store.get(registration.event_id, registration.registration_id, consistent=True)
+                or registration
+            )
             continue
         if registration.status == CONFIRMED:
             waitlist.promote(registration.event_id)

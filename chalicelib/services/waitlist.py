@@ -1,4 +1,5 @@
 """The waitlist moves up: after a cancellation, an erasure, a new waiting entry or more capacity."""
+
 from __future__ import annotations
 
 from chalicelib.domain import clock

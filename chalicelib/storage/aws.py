@@ -3,6 +3,7 @@
 Creating a client costs tens of milliseconds, so each is made on first use and kept
 for the life of the Lambda container.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,7 +12,7 @@ from typing import Any
 from chalicelib.config import settings
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def client(service: str) -> Any:
     import boto3
     from botocore.config import Config

@@ -1,8 +1,10 @@
 """Event items: create, read, list newest first, edit under a version, the waitlist sequence."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict
-from typing import Any, Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -16,8 +18,14 @@ EVENTS_INDEX = "gsi1"
 EVENTS_PARTITION = "EVENTS"
 
 # Counters live on the event item and change only inside conditional writes.
-COUNTERS = ("seats_confirmed", "confirmed_count", "waitlisted_count",
-            "cancelled_count", "checked_in_count", "waitlist_seq")
+COUNTERS = (
+    "seats_confirmed",
+    "confirmed_count",
+    "waitlisted_count",
+    "cancelled_count",
+    "checked_in_count",
+    "waitlist_seq",
+)
 
 
 def key(event_id: str) -> dict[str, str]:
@@ -42,8 +50,9 @@ def put_new(event: Event) -> None:
         **asdict(event),
     }
     try:
-        dynamo.client().put_item(TableName=dynamo.table(), Item=to_dynamo(item),
-                                 ConditionExpression="attribute_not_exists(pk)")
+        dynamo.client().put_item(
+            TableName=dynamo.table(), Item=to_dynamo(item), ConditionExpression="attribute_not_exists(pk)"
+        )
     except ClientError as error:
         if dynamo.is_condition_failure(error):
             raise EventAlreadyExists(fields={"event_id": ["活动编号已被使用"]}) from error

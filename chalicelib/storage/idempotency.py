@@ -1,10 +1,12 @@
 """Idempotency records (after Powertools' persistence layer): one conditional put claims a key;
 items become `IdempotencyRecord`s here, at the boundary."""
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from botocore.exceptions import ClientError
 
@@ -21,7 +23,7 @@ class IdempotencyRecord:
     response: str | None = None  # the remembered outcome, JSON text
 
     @classmethod
-    def from_item(cls, item: Mapping[str, Any]) -> "IdempotencyRecord":
+    def from_item(cls, item: Mapping[str, Any]) -> IdempotencyRecord:
         return cls(item.get("status", IN_PROGRESS), item.get("body_hash", ""), item.get("response_body"))
 
     @property
@@ -30,21 +32,29 @@ class IdempotencyRecord:
 
 
 def record_key(scope: str, key: str) -> dict[str, str]:
-    digest = hashlib.sha256(f"{scope}\x00{key}".encode("utf-8")).hexdigest()
+    digest = hashlib.sha256(f"{scope}\x00{key}".encode()).hexdigest()
     return {"pk": f"IDEM#{digest}", "sk": "IDEM"}
 
 
-def claim(record: Mapping[str, str], body_hash: str, now: int, expires_at: int,
-          in_progress_until: int) -> IdempotencyRecord | None:
+def claim(
+    record: Mapping[str, str], body_hash: str, now: int, expires_at: int, in_progress_until: int
+) -> IdempotencyRecord | None:
     """Claim the key: None when claimed now, else the record that holds it."""
-    item = {**record, "type": "idempotency", "status": IN_PROGRESS, "body_hash": body_hash,
-            "expires_at": expires_at, "in_progress_until": in_progress_until}
+    item = {
+        **record,
+        "type": "idempotency",
+        "status": IN_PROGRESS,
+        "body_hash": body_hash,
+        "expires_at": expires_at,
+        "in_progress_until": in_progress_until,
+    }
     try:
         dynamo.client().put_item(
             TableName=dynamo.table(),
             Item=to_dynamo(item),
-            ConditionExpression=("attribute_not_exists(pk) OR expires_at < :now"
-                                 " OR (#status = :in_progress AND in_progress_until < :now)"),
+            ConditionExpression=(
+                "attribute_not_exists(pk) OR expires_at < :now OR (#status = :in_progress AND in_progress_until < :now)"
+            ),
             ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=to_dynamo({":now": now, ":in_progress": IN_PROGRESS}),
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
@@ -70,6 +80,3 @@ def complete(record: Mapping[str, str], response: str) -> None:
 
 def release(record: Mapping[str, str]) -> None:
     dynamo.client().delete_item(TableName=dynamo.table(), Key=to_dynamo(record))
-
-
-

@@ -1,17 +1,29 @@
 """Registration items with their phone guards and waitlist entries, always written in one
 transaction with the event's counters, so seats and counts hold under any concurrency."""
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from dataclasses import asdict
-from typing import Any, Iterator
+from typing import Any
 
 from chalicelib.domain.errors import (
-    EventNotFound, PhoneTaken, RegistrationChanged, SeatsChanged, ServiceUnavailable, WriteConflict,
+    EventNotFound,
+    PhoneTaken,
+    RegistrationChanged,
+    SeatsChanged,
+    ServiceUnavailable,
+    WriteConflict,
 )
 from chalicelib.domain.events import Event
 from chalicelib.domain.registrations import (
-    CANCELLED, CONFIRMED, PERSONAL_FIELDS, WAITLISTED, Registration, WaitlistEntry,
+    CANCELLED,
+    CONFIRMED,
+    PERSONAL_FIELDS,
+    WAITLISTED,
+    Registration,
+    WaitlistEntry,
 )
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
@@ -50,8 +62,12 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
 
 def _guard_item(registration: Registration) -> dict[str, Any]:
     assert registration.phone_guard is not None
-    return {**guard_key(registration.event_id, registration.phone_guard), "type": "phone_guard",
-            "registration_id": registration.registration_id, "expires_at": registration.expires_at}
+    return {
+        **guard_key(registration.event_id, registration.phone_guard),
+        "type": "phone_guard",
+        "registration_id": registration.registration_id,
+        "expires_at": registration.expires_at,
+    }
 
 
 def insert_confirmed(registration: Registration, capacity: int, require_empty_waitlist: bool) -> None:
@@ -67,19 +83,24 @@ def insert_confirmed(registration: Registration, capacity: int, require_empty_wa
         condition += " AND waitlisted_count = :zero"
         values[":zero"] = 0
     try:
-        dynamo.transact([
-            put_new(_registration_item(registration)),
-            put_new(_guard_item(registration)),
-            {"Update": {
-                "Key": to_dynamo(event_items.key(registration.event_id)),
-                "UpdateExpression": ("SET seats_confirmed = seats_confirmed + :n,"
-                                     " confirmed_count = confirmed_count + :one"),
-                "ConditionExpression": condition,
-                "ExpressionAttributeNames": {"#cap": "capacity"},
-                "ExpressionAttributeValues": to_dynamo(values),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }},
-        ])
+        dynamo.transact(
+            [
+                put_new(_registration_item(registration)),
+                put_new(_guard_item(registration)),
+                {
+                    "Update": {
+                        "Key": to_dynamo(event_items.key(registration.event_id)),
+                        "UpdateExpression": (
+                            "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one"
+                        ),
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#cap": "capacity"},
+                        "ExpressionAttributeValues": to_dynamo(values),
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+            ]
+        )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
@@ -100,19 +121,29 @@ def insert_waitlisted(registration: Registration) -> None:
     event_id = registration.event_id
     assert registration.waitlist_position is not None
     try:
-        dynamo.transact([
-            put_new(_registration_item(registration)),
-            put_new(_guard_item(registration)),
-            put_new({**waitlist_key(event_id, registration.waitlist_position), "type": "waitlist_entry",
-                     "registration_id": registration.registration_id,
-                     "party_size": registration.party_size, "expires_at": registration.expires_at}),
-            {"Update": {
-                "Key": to_dynamo(event_items.key(event_id)),
-                "UpdateExpression": "SET waitlisted_count = waitlisted_count + :one",
-                "ConditionExpression": "attribute_exists(pk)",
-                "ExpressionAttributeValues": to_dynamo({":one": 1}),
-            }},
-        ])
+        dynamo.transact(
+            [
+                put_new(_registration_item(registration)),
+                put_new(_guard_item(registration)),
+                put_new(
+                    {
+                        **waitlist_key(event_id, registration.waitlist_position),
+                        "type": "waitlist_entry",
+                        "registration_id": registration.registration_id,
+                        "party_size": registration.party_size,
+                        "expires_at": registration.expires_at,
+                    }
+                ),
+                {
+                    "Update": {
+                        "Key": to_dynamo(event_items.key(event_id)),
+                        "UpdateExpression": "SET waitlisted_count = waitlisted_count + :one",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": to_dynamo({":one": 1}),
+                    }
+                },
+            ]
+        )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
@@ -136,8 +167,10 @@ def get_with_event(event_id: str, registration_id: str) -> tuple[Registration | 
     found = [from_dynamo(raw) for raw in response.get("Responses", {}).get(table, [])]
     pending = response.get("UnprocessedKeys") or {}
     if pending:
-        found.extend(from_dynamo(raw) for raw in dynamo.client().batch_get_item(RequestItems=pending)
-                     .get("Responses", {}).get(table, []))
+        found.extend(
+            from_dynamo(raw)
+            for raw in dynamo.client().batch_get_item(RequestItems=pending).get("Responses", {}).get(table, [])
+        )
     registration = next((item for item in found if item["sk"].startswith("REG#")), None)
     event = next((item for item in found if item["sk"] == event_items.EVENT_SK), None)
     return to_registration(registration), event_items.to_event(event)
@@ -155,8 +188,7 @@ def waitlist_entries(event_id: str, limit: int = 100) -> list[WaitlistEntry]:
     entries = []
     for raw in response.get("Items", []):
         item = from_dynamo(raw)
-        entries.append(WaitlistEntry(int(item["sk"][len("WAIT#"):]), item["registration_id"],
-                                     int(item["party_size"])))
+        entries.append(WaitlistEntry(int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"])))
     return entries
 
 
@@ -164,28 +196,42 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
     """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
     seats = entry.party_size
     try:
-        dynamo.transact([
-            {"Update": {
-                "Key": to_dynamo(key(event_id, entry.registration_id)),
-                "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
-                "ConditionExpression": "#status = :waitlisted",
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": to_dynamo({":confirmed": CONFIRMED, ":waitlisted": WAITLISTED,
-                                                        ":at": promoted_at}),
-            }},
-            {"Delete": {"Key": to_dynamo(waitlist_key(event_id, entry.position)),
-                        "ConditionExpression": "attribute_exists(pk)"}},
-            {"Update": {
-                "Key": to_dynamo(event_items.key(event_id)),
-                "UpdateExpression": ("SET seats_confirmed = seats_confirmed + :n,"
-                                     " confirmed_count = confirmed_count + :one,"
-                                     " waitlisted_count = waitlisted_count - :one"),
-                "ConditionExpression": "#cap = :cap AND seats_confirmed <= :max_before",
-                "ExpressionAttributeNames": {"#cap": "capacity"},
-                "ExpressionAttributeValues": to_dynamo({":n": seats, ":one": 1, ":cap": capacity,
-                                                        ":max_before": capacity - seats}),
-            }},
-        ])
+        dynamo.transact(
+            [
+                {
+                    "Update": {
+                        "Key": to_dynamo(key(event_id, entry.registration_id)),
+                        "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+                        "ConditionExpression": "#status = :waitlisted",
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": to_dynamo(
+                            {":confirmed": CONFIRMED, ":waitlisted": WAITLISTED, ":at": promoted_at}
+                        ),
+                    }
+                },
+                {
+                    "Delete": {
+                        "Key": to_dynamo(waitlist_key(event_id, entry.position)),
+                        "ConditionExpression": "attribute_exists(pk)",
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": to_dynamo(event_items.key(event_id)),
+                        "UpdateExpression": (
+                            "SET seats_confirmed = seats_confirmed + :n,"
+                            " confirmed_count = confirmed_count + :one,"
+                            " waitlisted_count = waitlisted_count - :one"
+                        ),
+                        "ConditionExpression": "#cap = :cap AND seats_confirmed <= :max_before",
+                        "ExpressionAttributeNames": {"#cap": "capacity"},
+                        "ExpressionAttributeValues": to_dynamo(
+                            {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
+                        ),
+                    }
+                },
+            ]
+        )
     except TransactionCancelled as cancelled:
         raise WriteConflict() from cancelled  # another pass, a cancellation or an edit came first
 
@@ -218,30 +264,40 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     if erase:
         erased_sets, erased_removes = _erasure(names, values)
         sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
-    actions: list[dict[str, Any]] = [{"Update": {
-        "Key": to_dynamo(key(event_id, registration.registration_id)),
-        "UpdateExpression": f"SET {sets} REMOVE {removes}",
-        "ConditionExpression": "#status = :previous AND attribute_not_exists(checked_in_at)",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": to_dynamo(values),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }}]
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": to_dynamo(key(event_id, registration.registration_id)),
+                "UpdateExpression": f"SET {sets} REMOVE {removes}",
+                "ConditionExpression": "#status = :previous AND attribute_not_exists(checked_in_at)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_dynamo(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     if status == CONFIRMED:
-        counters = ("SET seats_confirmed = seats_confirmed - :n, confirmed_count = confirmed_count - :one,"
-                    " cancelled_count = cancelled_count + :one")
+        counters = (
+            "SET seats_confirmed = seats_confirmed - :n, confirmed_count = confirmed_count - :one,"
+            " cancelled_count = cancelled_count + :one"
+        )
         counter_values: dict[str, Any] = {":n": registration.party_size, ":one": 1}
     else:
         counters = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
         counter_values = {":one": 1}
         assert registration.waitlist_position is not None
         actions.append({"Delete": {"Key": to_dynamo(waitlist_key(event_id, registration.waitlist_position))}})
-    actions.append({"Update": {
-        "Key": to_dynamo(event_items.key(event_id)),
-        "UpdateExpression": counters,
-        "ExpressionAttributeValues": to_dynamo(counter_values),
-    }})
+    actions.append(
+        {
+            "Update": {
+                "Key": to_dynamo(event_items.key(event_id)),
+                "UpdateExpression": counters,
+                "ExpressionAttributeValues": to_dynamo(counter_values),
+            }
+        }
+    )
     try:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
@@ -255,14 +311,18 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
     sets, removes = _erasure(names, values)
-    actions: list[dict[str, Any]] = [{"Update": {
-        "Key": to_dynamo(key(event_id, registration.registration_id)),
-        "UpdateExpression": f"SET {sets} REMOVE {removes}",
-        "ConditionExpression": "#status = :previous AND attribute_not_exists(erased)",
-        "ExpressionAttributeNames": names,
-        "ExpressionAttributeValues": to_dynamo(values),
-        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-    }}]
+    actions: list[dict[str, Any]] = [
+        {
+            "Update": {
+                "Key": to_dynamo(key(event_id, registration.registration_id)),
+                "UpdateExpression": f"SET {sets} REMOVE {removes}",
+                "ConditionExpression": "#status = :previous AND attribute_not_exists(erased)",
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": to_dynamo(values),
+                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+            }
+        }
+    ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     try:
@@ -285,22 +345,29 @@ def check_in(event_id: str, registration_id: str, checked_in_at: str, gate: str 
             values[f":{name}"] = value
             sets.append(f"{name} = :{name}")
     try:
-        dynamo.transact([
-            {"Update": {
-                "Key": to_dynamo(key(event_id, registration_id)),
-                "UpdateExpression": "SET " + ", ".join(sets),
-                "ConditionExpression": ("attribute_exists(pk) AND attribute_not_exists(checked_in_at)"
-                                        " AND #status = :confirmed"),
-                "ExpressionAttributeNames": {"#status": "status"},
-                "ExpressionAttributeValues": to_dynamo(values),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }},
-            {"Update": {
-                "Key": to_dynamo(event_items.key(event_id)),
-                "UpdateExpression": "ADD checked_in_count :one",
-                "ExpressionAttributeValues": to_dynamo({":one": 1}),
-            }},
-        ])
+        dynamo.transact(
+            [
+                {
+                    "Update": {
+                        "Key": to_dynamo(key(event_id, registration_id)),
+                        "UpdateExpression": "SET " + ", ".join(sets),
+                        "ConditionExpression": (
+                            "attribute_exists(pk) AND attribute_not_exists(checked_in_at) AND #status = :confirmed"
+                        ),
+                        "ExpressionAttributeNames": {"#status": "status"},
+                        "ExpressionAttributeValues": to_dynamo(values),
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                },
+                {
+                    "Update": {
+                        "Key": to_dynamo(event_items.key(event_id)),
+                        "UpdateExpression": "ADD checked_in_count :one",
+                        "ExpressionAttributeValues": to_dynamo({":one": 1}),
+                    }
+                },
+            ]
+        )
     except TransactionCancelled as cancelled:
         raise _changed(cancelled, "check-in") from cancelled
 
@@ -319,8 +386,9 @@ def _query(event_id: str, status: str | None) -> dict[str, Any]:
     return kwargs
 
 
-def page(event_id: str, status: str | None, limit: int,
-         start_key: dict[str, str] | None) -> tuple[list[Registration], dict[str, str] | None]:
+def page(
+    event_id: str, status: str | None, limit: int, start_key: dict[str, str] | None
+) -> tuple[list[Registration], dict[str, str] | None]:
     """Up to `limit` registrations in registration order, optionally of one status."""
     kwargs = _query(event_id, status)
     items: list[Registration] = []

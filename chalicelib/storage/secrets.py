@@ -2,6 +2,7 @@
 
 Read on first use and cached for the life of the container; never logged.
 """
+
 from __future__ import annotations
 
 import functools

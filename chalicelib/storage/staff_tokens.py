@@ -1,4 +1,5 @@
 """Staff (gate) tokens: only the token's SHA-256 is stored, with its event and expiry."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,15 @@ def key(token_hash: str) -> dict[str, str]:
 def put(token_hash: str, event_id: str, created_at: str, expires_at: int) -> None:
     dynamo.client().put_item(
         TableName=dynamo.table(),
-        Item=to_dynamo({**key(token_hash), "type": "staff_token", "event_id": event_id,
-                        "created_at": created_at, "expires_at": expires_at}),
+        Item=to_dynamo(
+            {
+                **key(token_hash),
+                "type": "staff_token",
+                "event_id": event_id,
+                "created_at": created_at,
+                "expires_at": expires_at,
+            }
+        ),
         ConditionExpression="attribute_not_exists(pk)",
     )
 

@@ -7,12 +7,13 @@ list the route gives a 403. Staff tokens are random; only their SHA-256 is store
 A light path on purpose: the authorizer runs as its own Lambda function, so this module
 imports no services, schemas or templates — only the token rules and two storage reads.
 """
+
 from __future__ import annotations
 
 import hmac
 import time
 
-from chalice import AuthResponse, AuthRoute
+from chalice.app import AuthResponse, AuthRoute
 
 from chalicelib.domain.tokens import STAFF_PREFIX, staff_token_hash
 from chalicelib.storage import secrets, staff_tokens
@@ -35,7 +36,7 @@ def is_admin_token(token: str) -> bool:
     return hmac.compare_digest(token.encode("utf-8"), secrets.admin_token().encode("utf-8"))
 
 
-def staff_routes(event_id: str) -> list[AuthRoute]:
+def staff_routes(event_id: str) -> list[str | AuthRoute]:
     return [AuthRoute(f"/events/{event_id}/checkins", ["POST"]), AuthRoute(f"/events/{event_id}/stats", ["GET"])]
 
 
@@ -54,6 +55,9 @@ def authorize(authorization_header: str | None) -> AuthResponse:
         return AuthResponse(routes=["*"], principal_id="admin", context={"role": "admin"})
     event_id = _staff_event(token) if token else None
     if event_id:
-        return AuthResponse(routes=staff_routes(event_id), principal_id=f"staff:{event_id}",
-                            context={"role": "staff", "event_id": event_id})
+        return AuthResponse(
+            routes=staff_routes(event_id),
+            principal_id=f"staff:{event_id}",
+            context={"role": "staff", "event_id": event_id},
+        )
     raise Unauthorized()

@@ -3,6 +3,7 @@
 A class not listed takes the status of its nearest listed ancestor; a DomainError that
 reaches here unlisted is a 400.
 """
+
 from __future__ import annotations
 
 from chalicelib.domain import errors
@@ -21,7 +22,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
 def status_of(error: errors.DomainError) -> int:
     for cls in type(error).__mro__:
         if cls in STATUS_OF:
-            return STATUS_OF[cls]  # type: ignore[index]
+            return STATUS_OF[cls]
     return 500
 
 

@@ -1,11 +1,13 @@
 """HTTP shaping shared by the routes: JSON bodies in; JSON, files and pages out; errors as the SPEC's JSON."""
+
 from __future__ import annotations
 
 import functools
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib.domain.errors import DomainError, InvalidRequest
 from chalicelib.web.errors import status_of
@@ -19,9 +21,11 @@ STATIC = {"Cache-Control": "public, max-age=3600"}
 HTML_TYPE = "text/html; charset=utf-8"
 # Pages load only what the app serves; no inline scripts from elsewhere, no framing.
 PAGE_SECURITY = {
-    "Content-Security-Policy": ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-                                "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
-                                "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"),
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+        "style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
@@ -44,11 +48,12 @@ def _payload(content: bytes | str, content_type: str) -> bytes | str:
 
 def content_response(content: bytes | str, content_type: str, headers: dict[str, str] | None = None) -> Response:
     """An image, stylesheet, script or other non-JSON body."""
-    return Response(body=_payload(content, content_type), status_code=200,
-                    headers={"Content-Type": content_type, **(headers or {})})
+    return Response(
+        body=_payload(content, content_type), status_code=200, headers={"Content-Type": content_type, **(headers or {})}
+    )
 
 
-def read_json(raw_body: bytes | None) -> Any:
+def read_json(raw_body: bytes | str | None) -> Any:
     if not raw_body:
         raise InvalidRequest(message="请求体不能为空")
     if len(raw_body) > MAX_BODY_BYTES:
@@ -72,12 +77,13 @@ def error_response(error: DomainError) -> Response:
 
 
 def no_content() -> Response:
-    return Response(body="", status_code=204, headers=PRIVATE)
+    return Response(body="", status_code=204, headers={**PRIVATE})
 
 
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(body=html, status_code=status,
-                    headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})})
+    return Response(
+        body=html, status_code=status, headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})}
+    )
 
 
 def reply(schema: Any, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -89,11 +95,15 @@ def file_response(export: Any) -> Response:
     """An export as an attachment, or a 303 to where a large one was put."""
     if export.url:
         return Response(body="", status_code=303, headers={"Location": export.url, **PRIVATE})
-    return Response(body=_payload(export.body, export.content_type), status_code=200, headers={
-        "Content-Type": export.content_type,
-        "Content-Disposition": f'attachment; filename="{export.filename}"',
-        **PRIVATE,
-    })
+    return Response(
+        body=_payload(export.body, export.content_type),
+        status_code=200,
+        headers={
+            "Content-Type": export.content_type,
+            "Content-Disposition": f'attachment; filename="{export.filename}"',
+            **PRIVATE,
+        },
+    )
 
 
 def domain_errors_as_json(view: Callable[..., Response]) -> Callable[..., Response]:

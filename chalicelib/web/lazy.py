@@ -5,6 +5,7 @@ start. The routes' services, their marshmallow schemas, the OpenAPI builder and 
 templates are bound here by name and only executed when a request first touches them, so
 the authorizer never pays for them and the API pays only for what its first request needs.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -35,5 +36,4 @@ def load_all() -> None:
     on Python 3.11 two threads touching a module's first attribute at once can see it
     half-executed. Lambda runs one request at a time per container, so it never needs this."""
     for module in _deferred:
-        getattr(module, "__name__")
-        getattr(module, "__doc__")
+        hasattr(module, "__name__")  # any attribute access runs the module

@@ -2,6 +2,7 @@
 
 Each route of app.py has one entry in OPERATIONS; a test checks that the two agree.
 """
+
 from __future__ import annotations
 
 import functools
@@ -11,19 +12,26 @@ from chalicelib.domain.ids import EVENT_ID as EVENT_ID_PATTERN
 from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
+from chalicelib.web.pages import ASSET_NAME
 
 EVENT_ID = {
-    "name": "event_id", "in": "path", "required": True,
+    "name": "event_id",
+    "in": "path",
+    "required": True,
     "schema": {"type": "string", "pattern": f"^{EVENT_ID_PATTERN.pattern}$"},
 }
-ADMIN = [{"bearer": []}]
+ADMIN: list[dict[str, list[str]]] = [{"bearer": []}]
 TICKET_TOKEN = {
-    "name": "ticket_token", "in": "path", "required": True,
+    "name": "ticket_token",
+    "in": "path",
+    "required": True,
     "description": "电子票令牌（二维码内容的最后一段），大小写不敏感",
     "schema": {"type": "string", "maxLength": 200},
 }
 IDEMPOTENCY_KEY = {
-    "name": "Idempotency-Key", "in": "header", "required": False,
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
     "description": "同一键与同一请求体重复提交时返回首次的结果，24 小时内有效；同一键配不同请求体返回 422",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{KEY_PATTERN.pattern}$"},
 }
@@ -50,66 +58,104 @@ INVALID = _error("字段校验失败，fields 列出各字段的错误")
 OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/events": {
         "post": {
-            "summary": "创建活动", "operationId": "createEvent", "security": ADMIN,
+            "summary": "创建活动",
+            "operationId": "createEvent",
+            "security": ADMIN,
             "requestBody": _json_body(requests.EventCreateSchema),
             "responses": {
-                "201": _ok("已创建", replies.EventSchema), "400": BAD_JSON,
-                "401": UNAUTHORIZED, "403": FORBIDDEN,
-                "409": _error("活动编号已被使用"), "422": INVALID,
+                "201": _ok("已创建", replies.EventSchema),
+                "400": BAD_JSON,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "409": _error("活动编号已被使用"),
+                "422": INVALID,
             },
         },
         "get": {
-            "summary": "活动列表（最新在前）", "operationId": "listEvents", "security": ADMIN,
+            "summary": "活动列表（最新在前）",
+            "operationId": "listEvents",
+            "security": ADMIN,
             "parameters": [{"in": "query", "schema": requests.EventListQuerySchema}],
             "responses": {
                 "200": _ok("一页活动", replies.EventListSchema),
-                "401": UNAUTHORIZED, "403": FORBIDDEN, "422": INVALID,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "422": INVALID,
             },
         },
     },
     "/events/{event_id}": {
         "get": {
-            "summary": "活动公开信息与名额", "operationId": "getEvent", "security": [],
+            "summary": "活动公开信息与名额",
+            "operationId": "getEvent",
+            "security": [],
             "parameters": [EVENT_ID],
             "responses": {"200": _ok("活动", replies.EventSchema), "404": NOT_FOUND},
         },
         "patch": {
-            "summary": "修改活动（名额不能低于已确认座位数）", "operationId": "updateEvent",
-            "security": ADMIN, "parameters": [EVENT_ID],
+            "summary": "修改活动（名额不能低于已确认座位数）",
+            "operationId": "updateEvent",
+            "security": ADMIN,
+            "parameters": [EVENT_ID],
             "requestBody": _json_body(requests.EventPatchSchema),
             "responses": {
-                "200": _ok("修改后的活动", replies.EventSchema), "400": BAD_JSON,
-                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND,
-                "409": _error("名额低于已确认座位数"), "422": INVALID,
+                "200": _ok("修改后的活动", replies.EventSchema),
+                "400": BAD_JSON,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "409": _error("名额低于已确认座位数"),
+                "422": INVALID,
             },
         },
     },
     "/events/{event_id}/stats": {
         "get": {
-            "summary": "实时统计（管理员或本活动的工作人员）", "operationId": "eventStats", "security": ADMIN,
+            "summary": "实时统计（管理员或本活动的工作人员）",
+            "operationId": "eventStats",
+            "security": ADMIN,
             "parameters": [EVENT_ID],
-            "responses": {"200": _ok("统计", replies.StatsSchema), "401": UNAUTHORIZED, "403": FORBIDDEN,
-                          "404": NOT_FOUND},
+            "responses": {
+                "200": _ok("统计", replies.StatsSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
         },
     },
     "/events/{event_id}/staff-tokens": {
         "post": {
-            "summary": "为本活动签发工作人员（检票）令牌", "operationId": "createStaffToken", "security": ADMIN,
+            "summary": "为本活动签发工作人员（检票）令牌",
+            "operationId": "createStaffToken",
+            "security": ADMIN,
             "parameters": [EVENT_ID],
-            "responses": {"201": _ok("令牌与扫码页链接（令牌在 # 之后，不会发往服务器）", replies.StaffTokenSchema),
-                          "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND},
+            "responses": {
+                "201": _ok("令牌与扫码页链接（令牌在 # 之后，不会发往服务器）", replies.StaffTokenSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
         },
     },
     "/events/{event_id}/checkins": {
         "post": {
-            "summary": "检票签到：每张票只能签到一次", "operationId": "checkIn", "security": ADMIN,
-            "parameters": [EVENT_ID, {**IDEMPOTENCY_KEY, "description": "扫码设备生成的随机值；重试同一次扫码时仍返回 ok"}],
+            "summary": "检票签到：每张票只能签到一次",
+            "operationId": "checkIn",
+            "security": ADMIN,
+            "parameters": [
+                EVENT_ID,
+                {**IDEMPOTENCY_KEY, "description": "扫码设备生成的随机值；重试同一次扫码时仍返回 ok"},
+            ],
             "requestBody": _json_body(requests.CheckinSchema),
             "responses": {
-                "200": _ok("签到成功", replies.CheckinResultSchema), "400": BAD_JSON,
-                "401": UNAUTHORIZED, "403": FORBIDDEN,
-                "404": {"description": "无效票，或活动不存在", "content": {"application/json": {"schema": {
-                    "oneOf": [replies.CheckinResultSchema, "Error"]}}}},
+                "200": _ok("签到成功", replies.CheckinResultSchema),
+                "400": BAD_JSON,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": {
+                    "description": "无效票，或活动不存在",
+                    "content": {"application/json": {"schema": {"oneOf": [replies.CheckinResultSchema, "Error"]}}},
+                },
                 "409": _ok("已签到 / 非本场活动 / 已取消 / 候补中", replies.CheckinResultSchema),
                 "422": INVALID,
             },
@@ -118,47 +164,74 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     "/events/{event_id}/attendees.csv": {
         "get": {
             "summary": "报名名单 CSV（UTF-8 带 BOM、CRLF；超过 Lambda 响应上限时 303 到临时下载链接）",
-            "operationId": "attendeesCsv", "security": ADMIN,
+            "operationId": "attendeesCsv",
+            "security": ADMIN,
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.ExportQuerySchema}],
             "responses": {
                 "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
                 "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},
-                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "422": INVALID,
             },
         },
     },
     "/events/{event_id}/attendees.xlsx": {
         "get": {
             "summary": "报名名单 Excel 工作簿（每个单元格均为文本或数字，绝无公式）",
-            "operationId": "attendeesXlsx", "security": ADMIN,
+            "operationId": "attendeesXlsx",
+            "security": ADMIN,
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.ExportQuerySchema}],
             "responses": {
-                "200": {"description": "XLSX", "content": {
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
-                        "schema": {"type": "string", "format": "binary"}}}},
+                "200": {
+                    "description": "XLSX",
+                    "content": {
+                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                            "schema": {"type": "string", "format": "binary"}
+                        }
+                    },
+                },
                 "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},
-                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "422": INVALID,
             },
         },
     },
     "/events/{event_id}/registrations": {
         "get": {
-            "summary": "报名列表（可按状态筛选，游标分页）", "operationId": "listRegistrations", "security": ADMIN,
+            "summary": "报名列表（可按状态筛选，游标分页）",
+            "operationId": "listRegistrations",
+            "security": ADMIN,
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.RegistrationListQuerySchema}],
             "responses": {
                 "200": _ok("一页报名", replies.RegistrationListSchema),
-                "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND, "422": INVALID,
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "422": INVALID,
             },
         },
         "post": {
             "summary": "报名（按活动类型校验；名额满时进入候补或返回 event_full）",
-            "operationId": "register", "security": [],
+            "operationId": "register",
+            "security": [],
             "parameters": [EVENT_ID, IDEMPOTENCY_KEY],
-            "requestBody": {"required": True, "content": {"application/json": {"schema": {
-                "oneOf": [requests.AwardRegistrationSchema, requests.CollectorRegistrationSchema],
-            }}}},
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "oneOf": [requests.AwardRegistrationSchema, requests.CollectorRegistrationSchema],
+                        }
+                    }
+                },
+            },
             "responses": {
-                "201": _ok("已确认或候补", replies.RegistrationCreatedSchema), "400": BAD_JSON,
+                "201": _ok("已确认或候补", replies.RegistrationCreatedSchema),
+                "400": BAD_JSON,
                 "404": NOT_FOUND,
                 "409": _error("event_full / already_registered / registration_closed / idempotency_in_progress"),
                 "422": _error("字段校验失败，或 idempotency_key_reused"),
@@ -167,34 +240,57 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/events/{event_id}/registrations/{registration_id}": {
         "delete": {
-            "summary": "删除个人信息（PIPL）：立即清除姓名、手机号等，保留匿名记录以保证统计正确；未签到的已确认名额会释放",
-            "operationId": "eraseRegistration", "security": ADMIN,
-            "parameters": [EVENT_ID, {"name": "registration_id", "in": "path", "required": True,
-                                      "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"}}],
-            "responses": {"204": {"description": "已删除（重复删除同样返回 204）"},
-                          "401": UNAUTHORIZED, "403": FORBIDDEN, "404": NOT_FOUND},
+            "summary": (
+                "删除个人信息（PIPL）：立即清除姓名、手机号等，保留匿名记录以保证统计正确；未签到的已确认名额会释放"
+            ),
+            "operationId": "eraseRegistration",
+            "security": ADMIN,
+            "parameters": [
+                EVENT_ID,
+                {
+                    "name": "registration_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"},
+                },
+            ],
+            "responses": {
+                "204": {"description": "已删除（重复删除同样返回 204）"},
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
         },
     },
     "/tickets/{ticket_token}": {
         "get": {
-            "summary": "电子票（手机号已打码）", "operationId": "getTicket", "security": [],
+            "summary": "电子票（手机号已打码）",
+            "operationId": "getTicket",
+            "security": [],
             "parameters": [TICKET_TOKEN],
             "responses": {"200": _ok("电子票", replies.TicketSchema), "404": NOT_FOUND},
         },
     },
     "/tickets/{ticket_token}/qr.png": {
         "get": {
-            "summary": "电子票二维码 PNG（编码电子票链接；长期缓存）", "operationId": "ticketQrPng", "security": [],
+            "summary": "电子票二维码 PNG（编码电子票链接；长期缓存）",
+            "operationId": "ticketQrPng",
+            "security": [],
             "parameters": [TICKET_TOKEN],
             "responses": {
-                "200": {"description": "PNG", "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}}},
+                "200": {
+                    "description": "PNG",
+                    "content": {"image/png": {"schema": {"type": "string", "format": "binary"}}},
+                },
                 "404": NOT_FOUND,
             },
         },
     },
     "/tickets/{ticket_token}/qr.svg": {
         "get": {
-            "summary": "电子票二维码 SVG", "operationId": "ticketQrSvg", "security": [],
+            "summary": "电子票二维码 SVG",
+            "operationId": "ticketQrSvg",
+            "security": [],
             "parameters": [TICKET_TOKEN],
             "responses": {
                 "200": {"description": "SVG", "content": {"image/svg+xml": {"schema": {"type": "string"}}}},
@@ -204,10 +300,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/tickets/{ticket_token}/cancel": {
         "post": {
-            "summary": "取消报名（幂等；释放座位并按顺序递补候补）", "operationId": "cancelTicket",
-            "security": [], "parameters": [TICKET_TOKEN],
+            "summary": "取消报名（幂等；释放座位并按顺序递补候补）",
+            "operationId": "cancelTicket",
+            "security": [],
+            "parameters": [TICKET_TOKEN],
             "responses": {
-                "200": _ok("已取消", replies.CancelResultSchema), "404": NOT_FOUND,
+                "200": _ok("已取消", replies.CancelResultSchema),
+                "404": NOT_FOUND,
                 "409": _error("已签到的票不能取消"),
             },
         },
@@ -217,10 +316,19 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
 
 def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     html = {"text/html": {"schema": {"type": "string"}}}
-    return {"get": {"summary": summary, "operationId": operation_id, "security": [], "tags": ["pages"],
-                    "parameters": parameters,
-                    "responses": {"200": {"description": "HTML", "content": html},
-                                  "404": {"description": "不存在", "content": html}}}}
+    return {
+        "get": {
+            "summary": summary,
+            "operationId": operation_id,
+            "security": [],
+            "tags": ["pages"],
+            "parameters": parameters,
+            "responses": {
+                "200": {"description": "HTML", "content": html},
+                "404": {"description": "不存在", "content": html},
+            },
+        }
+    }
 
 
 PAGES: dict[str, dict[str, dict[str, Any]]] = {
@@ -228,12 +336,23 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
-    "/static/{name}": {"get": {
-        "summary": "页面静态资源", "operationId": "staticAsset", "security": [], "tags": ["pages"],
-        "parameters": [{"name": "name", "in": "path", "required": True,
-                        "schema": {"type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,80}$"}}],
-        "responses": {"200": {"description": "CSS / JavaScript / 图片"}, "404": NOT_FOUND},
-    }},
+    "/static/{name}": {
+        "get": {
+            "summary": "页面静态资源",
+            "operationId": "staticAsset",
+            "security": [],
+            "tags": ["pages"],
+            "parameters": [
+                {
+                    "name": "name",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": f"^{ASSET_NAME.pattern}$"},
+                }
+            ],
+            "responses": {"200": {"description": "CSS / JavaScript / 图片"}, "404": NOT_FOUND},
+        }
+    },
 }
 
 
@@ -247,8 +366,10 @@ def document() -> dict[str, Any]:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={"description": "活动报名、电子票、现场签到与名单导出。错误统一为 "
-                             "{error, message, fields?}；时间为带时区偏移的 ISO 8601（Asia/Shanghai）。"},
+        info={
+            "description": "活动报名、电子票、现场签到与名单导出。错误统一为 "
+            "{error, message, fields?}；时间为带时区偏移的 ISO 8601（Asia/Shanghai）。"
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=replies.ErrorSchema)

@@ -10,6 +10,7 @@ Jinja2 is imported on the first render, not with this module: most Lambda invoca
 API calls that never render a page. The `render_*` functions are pure (domain objects in,
 HTML out) so they can be tested without I/O.
 """
+
 from __future__ import annotations
 
 import functools
@@ -25,10 +26,22 @@ from chalicelib.config import settings
 from chalicelib.domain import clock
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import (
-    COLLECTOR_EXCHANGE, DEFAULT_RETENTION_DAYS, KIND_LABELS_ZH, KIND_ROLES, ROLE_LABELS_ZH, Event, role_label,
+    COLLECTOR_EXCHANGE,
+    DEFAULT_RETENTION_DAYS,
+    KIND_LABELS_ZH,
+    KIND_ROLES,
+    ROLE_LABELS_ZH,
+    Event,
+    role_label,
 )
 from chalicelib.domain.registrations import (
-    CANCELLED, CHECKED_IN, CONFIRMED, ITEM_INTENT_LABELS_ZH, MAX_ITEMS, TICKET_STATUS_LABELS_ZH, WAITLISTED,
+    CANCELLED,
+    CHECKED_IN,
+    CONFIRMED,
+    ITEM_INTENT_LABELS_ZH,
+    MAX_ITEMS,
+    TICKET_STATUS_LABELS_ZH,
+    WAITLISTED,
     TicketView,
 )
 
@@ -45,7 +58,7 @@ WEEKDAYS_ZH = "一二三四五六日"
 STATUS_NOTES = {
     CONFIRMED: "截图或长按二维码保存，入场时出示",
     WAITLISTED: "你在候补名单中。有人取消时将按登记顺序自动递补，请稍后刷新本页查看状态；"
-                "候补转为已确认后，此二维码方可使用。",
+    "候补转为已确认后，此二维码方可使用。",
     CANCELLED: "此报名已取消，二维码已失效。",
     CHECKED_IN: "已完成签到，欢迎参加。",
 }
@@ -53,12 +66,18 @@ STATUS_NOTES = {
 
 # --- small pure helpers -------------------------------------------------------------------
 
+
 def script_json(data: object) -> str:
     """JSON for a <script type="application/json"> block: `<`, `>` and `&` as \\u escapes, so
     no `</script>` or `<!--` can end the block early; U+2028/2029 escaped for old parsers."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    for char, replacement in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026"),
-                              ("\u2028", "\\u2028"), ("\u2029", "\\u2029")):
+    for char, replacement in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
         text = text.replace(char, replacement)
     return text
 
@@ -104,6 +123,7 @@ def asset_url(name: str) -> str:
 
 # --- templates ------------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=1)
 def _environment() -> jinja2.Environment:
     """The Jinja2 environment, made on the first render (importing jinja2 costs cold-start time)."""
@@ -114,12 +134,18 @@ def _environment() -> jinja2.Environment:
         return Markup(script_json(data))  # safe: script_json leaves no `<`, `>` or `&`
 
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES_DIR), autoescape=True, undefined=jinja2.StrictUndefined,
-        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True, auto_reload=False,
+        loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
     )
     environment.filters["script_json"] = page_data_json
-    environment.globals.update(asset_url=asset_url, format_time=format_time, format_range=format_range,
-                               role_label=role_label)
+    environment.globals.update(
+        asset_url=asset_url, format_time=format_time, format_range=format_range, role_label=role_label
+    )
     return environment
 
 
@@ -134,17 +160,30 @@ def render_not_found(heading: str, detail: str) -> str:
 
 # --- /e/{event_id}: the registration form ----------------------------------------------------
 
+
 def render_registration(event: Event, moment: datetime) -> str:
     state = registration_state(event, moment)
     can_register = state in ("open", "waitlist")
-    data = {"event_id": event.event_id, "kind": event.kind, "title": event.title, "state": state,
-            "max_items": MAX_ITEMS}
+    data = {
+        "event_id": event.event_id,
+        "kind": event.kind,
+        "title": event.title,
+        "state": state,
+        "max_items": MAX_ITEMS,
+    }
     return _render(
-        "register.html", page_data=data, event=event, state=state, can_register=can_register,
-        kind_label=KIND_LABELS_ZH.get(event.kind, "活动"), collector=event.kind == COLLECTOR_EXCHANGE,
-        roles=list(event.roles or KIND_ROLES[event.kind]), max_party_size=int(event.max_party_size or 1),
+        "register.html",
+        page_data=data,
+        event=event,
+        state=state,
+        can_register=can_register,
+        kind_label=KIND_LABELS_ZH.get(event.kind, "活动"),
+        collector=event.kind == COLLECTOR_EXCHANGE,
+        roles=list(event.roles or KIND_ROLES[event.kind]),
+        max_party_size=int(event.max_party_size or 1),
         retention_days=int(event.retention_days or DEFAULT_RETENTION_DAYS),
-        max_items=MAX_ITEMS, intent_labels=ITEM_INTENT_LABELS_ZH,
+        max_items=MAX_ITEMS,
+        intent_labels=ITEM_INTENT_LABELS_ZH,
     )
 
 
@@ -160,13 +199,22 @@ def registration_page(event_id: str) -> tuple[int, str]:
 
 # --- /t/{ticket_token}: the ticket -----------------------------------------------------------
 
+
 def render_ticket(token: str, ticket: TicketView) -> str:
     status = ticket.ticket_status
     data = {"token": token, "event_id": ticket.event.event_id, "status": status}
     return _render(
-        "ticket.html", page_data=data, token=token, ticket=ticket, event=ticket.event, status=status,
-        status_label=TICKET_STATUS_LABELS_ZH[status], status_note=STATUS_NOTES[status],
-        show_qr=status != CANCELLED, cancelled=status == CANCELLED, waitlisted=status == WAITLISTED,
+        "ticket.html",
+        page_data=data,
+        token=token,
+        ticket=ticket,
+        event=ticket.event,
+        status=status,
+        status_label=TICKET_STATUS_LABELS_ZH[status],
+        status_note=STATUS_NOTES[status],
+        show_qr=status != CANCELLED,
+        cancelled=status == CANCELLED,
+        waitlisted=status == WAITLISTED,
         cancellable=status in (CONFIRMED, WAITLISTED),
     )
 
@@ -183,9 +231,9 @@ def ticket_page(ticket_token: str) -> tuple[int, str]:
 
 # --- /scan/{event_id}: the gate scanner ------------------------------------------------------
 
+
 def render_scanner(event: Event) -> str:
-    data = {"event_id": event.event_id, "title": event.title, "roles_zh": ROLE_LABELS_ZH,
-            "jsqr": asset_url("jsQR.js")}
+    data = {"event_id": event.event_id, "title": event.title, "roles_zh": ROLE_LABELS_ZH, "jsqr": asset_url("jsQR.js")}
     return _render("scan.html", page_data=data, event=event)
 
 
@@ -201,6 +249,7 @@ def scanner_page(event_id: str) -> tuple[int, str]:
 
 # --- /privacy --------------------------------------------------------------------------------
 
+
 def render_privacy(version: str) -> str:
     return _render("privacy.html", version=version, retention_days=DEFAULT_RETENTION_DAYS)
 
@@ -210,6 +259,7 @@ def privacy_page() -> tuple[int, str]:
 
 
 # --- /static/{name} ---------------------------------------------------------------------------
+
 
 def static_asset(name: str) -> tuple[bytes, str]:
     """(content, content type) of a file directly under chalicelib/web/static or its vendor/ folder."""
