@@ -11,14 +11,17 @@ STAGE ?= dev
 
 venv: $(STAMP)
 
-# The QR decoder for the scanner page comes from npm at build time; generated, not committed.
+# Front-end libraries come from npm at build time; generated, not committed: the scanner's QR
+# decoder (jsQR) and the console's QR encoder (qrcode-generator). axe-core is for the tests only.
 VENDOR := chalicelib/web/static/vendor
-$(VENDOR)/jsQR.js: package.json package-lock.json
+$(VENDOR)/.built: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	mkdir -p $(VENDOR)
 	cp node_modules/jsqr/dist/jsQR.js $(VENDOR)/jsQR.js
+	cp node_modules/qrcode-generator/dist/qrcode.js $(VENDOR)/qrcode-generator.js
+	@touch $@
 
-assets: $(VENDOR)/jsQR.js
+assets: $(VENDOR)/.built
 
 # Browser tests drive Debian's Chromium (browser downloads don't work here).
 # CJK fonts only matter for screenshots (test-artifacts/); pages use the phone's own fonts.

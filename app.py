@@ -170,6 +170,16 @@ def scanner_page(event_id):
     return http.html_response(*pages.scanner_page(event_id))
 
 
+@route("/admin", methods=["GET"])
+def admin_page():
+    return http.html_response(*pages.admin_page(), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}", methods=["GET"])
+def admin_event_page(event_id):
+    return http.html_response(*pages.admin_event_page(event_id), headers=http.PRIVATE)
+
+
 @route("/privacy", methods=["GET"])
 def privacy_page():
     return http.html_response(*pages.privacy_page())

@@ -336,6 +336,8 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
+    "/admin": _page("主办方控制台：登录（粘贴管理员令牌）与活动列表", "adminPage", []),
+    "/admin/events/{event_id}": _page("主办方控制台：单个活动（概览、编辑、报名名单、签到口、日志）", "adminEventPage", [EVENT_ID]),
     "/static/{name}": {
         "get": {
             "summary": "页面静态资源",

@@ -247,6 +247,31 @@ def scanner_page(event_id: str) -> tuple[int, str]:
     return 200, render_scanner(event)
 
 
+# --- /admin, /admin/events/{event_id}: the organiser console ---------------------------------
+
+
+def render_admin() -> str:
+    return _render("admin.html")
+
+
+def admin_page() -> tuple[int, str]:
+    """The console's shell: sign-in and the event list. Data comes from the JSON API with the
+    admin token the organiser pastes (kept in sessionStorage), so the shell itself is public."""
+    return 200, render_admin()
+
+
+def render_admin_event(event_id: str) -> str:
+    return _render("admin_event.html", event_id=event_id)
+
+
+def admin_event_page(event_id: str) -> tuple[int, str]:
+    from chalicelib.domain.ids import EVENT_ID
+
+    if not EVENT_ID.fullmatch(event_id):
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。")
+    return 200, render_admin_event(event_id)
+
+
 # --- /privacy --------------------------------------------------------------------------------
 
 
