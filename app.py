@@ -11,12 +11,13 @@ from chalicelib.web.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.schemas import replies
-    from chalicelib.services import attendees, checkins, events, privacy, registrations, staff, tickets
+    from chalicelib.services import attendees, audit, checkins, events, privacy, registrations, staff, tickets
     from chalicelib.web import openapi, pages
 else:
     # Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
     replies = lazy_module("chalicelib.schemas.replies")
     attendees = lazy_module("chalicelib.services.attendees")
+    audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
     privacy = lazy_module("chalicelib.services.privacy")
@@ -40,7 +41,9 @@ def route(path, **options):
     return register
 
 
-@app.authorizer()
+# Cached by API Gateway for 60 s: a revoked gate link stops working within a minute deployed
+# (at once locally, where every request is authorized afresh).
+@app.authorizer(ttl_seconds=60)
 def staff_or_admin(auth_request):
     return auth.authorize(auth_request.token)
 
@@ -55,6 +58,10 @@ def _body():
     return http.read_json(_request().raw_body)
 
 
+def _optional_body():
+    return _body() if _request().raw_body else None
+
+
 def _query():
     return _request().query_params or {}
 
@@ -63,9 +70,13 @@ def _idempotency_key():
     return _request().headers.get("idempotency-key")
 
 
+def _caller():
+    return auth.caller_of(_request().context)
+
+
 @route("/events", methods=["POST"], authorizer=staff_or_admin)
 def create_event():
-    return http.reply(replies.EVENT, events.create_event(_body()), 201)
+    return http.reply(replies.EVENT, events.create_event(_body(), _caller()), 201)
 
 
 @route("/events", methods=["GET"], authorizer=staff_or_admin)
@@ -80,44 +91,69 @@ def get_event(event_id):
 
 @route("/events/{event_id}", methods=["PATCH"], authorizer=staff_or_admin)
 def update_event(event_id):
-    return http.reply(replies.EVENT, events.update_event(event_id, _body()))
+    return http.reply(replies.EVENT, events.update_event(event_id, _body(), _caller()))
 
 
 @route("/events/{event_id}/stats", methods=["GET"], authorizer=staff_or_admin)
 def event_stats(event_id):
-    return http.reply(replies.STATS, checkins.stats(event_id), headers=http.PRIVATE)
+    return http.reply(replies.STATS, checkins.stats(event_id, _query(), _caller()), headers=http.PRIVATE)
 
 
 @route("/events/{event_id}/staff-tokens", methods=["POST"], authorizer=staff_or_admin)
 def create_staff_token(event_id):
-    return http.reply(replies.STAFF_TOKEN, staff.create_staff_token(event_id), 201, headers=http.PRIVATE)
+    issued = staff.create_staff_token(event_id, _optional_body(), _caller())
+    return http.reply(replies.STAFF_TOKEN, issued, 201, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/staff-tokens", methods=["GET"], authorizer=staff_or_admin)
+def list_staff_tokens(event_id):
+    return http.reply(replies.STAFF_TOKEN_LIST, {"items": staff.list_staff_tokens(event_id)}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/staff-tokens/{token_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def revoke_staff_token(event_id, token_id):
+    staff.revoke_staff_token(event_id, token_id, _caller())
+    return http.no_content()
 
 
 @route("/events/{event_id}/checkins", methods=["POST"], authorizer=staff_or_admin)
 def check_in(event_id):
-    verdict = checkins.check_in(event_id, _body(), _idempotency_key())
+    verdict = checkins.check_in(event_id, _body(), _idempotency_key(), _caller())
     return http.reply(replies.CHECKIN_RESULT, verdict, verdict_status(verdict.result))
 
 
 @route("/events/{event_id}/registrations", methods=["GET"], authorizer=staff_or_admin)
 def list_registrations(event_id):
-    return http.reply(replies.REGISTRATION_LIST, attendees.list_registrations(event_id, _query()), headers=http.PRIVATE)
+    found = attendees.list_registrations(event_id, _query())
+    schema = replies.REGISTRATION_LIST if _caller().is_admin else replies.REGISTRATION_GATE_LIST
+    return http.reply(schema, found, headers=http.PRIVATE)
 
 
 @route("/events/{event_id}/attendees.csv", methods=["GET"], authorizer=staff_or_admin)
 def attendees_csv(event_id):
-    return http.file_response(attendees.export(event_id, "csv", _query()))
+    return http.file_response(attendees.export(event_id, "csv", _query(), _caller()))
 
 
 @route("/events/{event_id}/attendees.xlsx", methods=["GET"], authorizer=staff_or_admin)
 def attendees_xlsx(event_id):
-    return http.file_response(attendees.export(event_id, "xlsx", _query()))
+    return http.file_response(attendees.export(event_id, "xlsx", _query(), _caller()))
 
 
 @route("/events/{event_id}/registrations/{registration_id}", methods=["DELETE"], authorizer=staff_or_admin)
 def erase_registration(event_id, registration_id):
-    privacy.erase_registration(event_id, registration_id)
+    privacy.erase_registration(event_id, registration_id, _caller())
     return http.no_content()
+
+
+@route("/events/{event_id}/registrations/{registration_id}/cancel", methods=["POST"], authorizer=staff_or_admin)
+def cancel_registration(event_id, registration_id):
+    cancelled = tickets.cancel_registration(event_id, registration_id, _caller())
+    return http.reply(replies.CANCEL_RESULT, cancelled, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/audit", methods=["GET"], authorizer=staff_or_admin)
+def audit_log(event_id):
+    return http.reply(replies.AUDIT_LIST, audit.entries(event_id, _query()), headers=http.PRIVATE)
 
 
 @route("/events/{event_id}/registrations", methods=["POST"])

@@ -5,6 +5,8 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 THREADS = 32
+# The counts of SPEC §2's stats; §4 adds heads and breakdowns beside them.
+BASE_STATS = ("confirmed", "waitlisted", "cancelled", "checked_in", "seats_confirmed", "seats_remaining")
 
 
 def run_concurrently(stack, jobs, threads=THREADS):

@@ -72,6 +72,16 @@ class RegistrationNotFound(NotFound):
     message = "报名记录不存在"
 
 
+class StaffTokenNotFound(NotFound):
+    code = "staff_token_not_found"
+    message = "签到链接不存在"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+    message = "无权进行此操作"
+
+
 class Conflict(DomainError):
     code = "conflict"
     message = "请求与当前状态冲突"
@@ -107,6 +117,11 @@ class RegistrationClosed(Conflict):
 class TicketAlreadyUsed(Conflict):
     code = "already_checked_in"
     message = "该票已签到，无法取消"
+
+
+class EventEnded(Conflict):
+    code = "event_ended"
+    message = "活动已结束，不能再签发签到链接"
 
 
 class IdempotencyKeyReused(DomainError):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.clock import parse_iso
+from chalicelib.domain.clock import SHANGHAI, parse_iso
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -41,6 +41,18 @@ class EventCounts:
     checked_in: int
 
 
+# Per-role counters kept on the event item (see storage/events.py).
+ROLE_METRICS = ("confirmed", "waitlisted", "checked_in", "seats_confirmed", "checked_in_heads")
+TIMELINE_BUCKET_MINUTES = 10
+NO_GATE = "未填写"  # the gate of a check-in that named none
+
+
+@dataclass(frozen=True)
+class TimelineBucket:
+    at: str  # the bucket's start, ISO 8601 +08:00
+    heads: int
+
+
 @dataclass(frozen=True)
 class EventStats:
     confirmed: int
@@ -49,6 +61,10 @@ class EventStats:
     checked_in: int
     seats_confirmed: int
     seats_remaining: int
+    checked_in_heads: int = 0
+    by_role: dict[str, dict[str, int]] = field(default_factory=dict)
+    by_gate: dict[str, int] = field(default_factory=dict)
+    timeline: list[TimelineBucket] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -79,6 +95,10 @@ class Event:
     cancelled_count: int = 0
     checked_in_count: int = 0
     waitlist_seq: int = 0
+    checked_in_heads: int = 0
+    role_counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    gate_heads: dict[str, int] = field(default_factory=dict)
+    timeline_heads: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -102,6 +122,13 @@ class Event:
 
     @property
     def stats(self) -> EventStats:
+        by_role = {
+            role: {metric: self.role_counts.get(role, {}).get(metric, 0) for metric in ROLE_METRICS}
+            for role in self.roles
+        }
+        for role, counts in self.role_counts.items():  # a role dropped from the event keeps its history
+            by_role.setdefault(role, {metric: counts.get(metric, 0) for metric in ROLE_METRICS})
+        timeline = [TimelineBucket(at, heads) for at, heads in sorted(self.timeline_heads.items()) if heads]
         return EventStats(
             self.confirmed_count,
             self.waitlisted_count,
@@ -109,6 +136,10 @@ class Event:
             self.checked_in_count,
             self.seats_confirmed,
             self.seats_remaining,
+            self.checked_in_heads,
+            by_role,
+            dict(self.gate_heads),
+            timeline,
         )
 
     @property
@@ -179,6 +210,15 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
         elif len(set(roles)) != len(roles):
             errors["roles"] = ["身份不能重复"]
     return errors
+
+
+def timeline_bucket(moment: datetime) -> str:
+    """The start of the 10-minute bucket a check-in falls in, ISO 8601 in Asia/Shanghai."""
+    shanghai = moment.astimezone(SHANGHAI)
+    start = shanghai.replace(
+        minute=shanghai.minute - shanghai.minute % TIMELINE_BUCKET_MINUTES, second=0, microsecond=0
+    )
+    return start.isoformat(timespec="seconds")
 
 
 def settings_of(event: Event) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
+from chalicelib.domain.normalize import mask_phone
 
 CONFIRMED, WAITLISTED, CANCELLED = "confirmed", "waitlisted", "cancelled"
 STATUSES = (CONFIRMED, WAITLISTED, CANCELLED)
@@ -20,7 +21,13 @@ assert set(ITEM_INTENT_LABELS_ZH) == set(ITEM_INTENTS)
 MAX_ITEMS = 20
 
 # What identifies a person; erasure removes exactly these and keeps the anonymous rest.
-PERSONAL_FIELDS = ("name", "phone", "phone_guard", "city", "organization", "note", "items")
+# `search_terms` holds the characters of the name (the search index's keys).
+PERSONAL_FIELDS = ("name", "phone", "phone_guard", "city", "organization", "note", "items", "search_terms")
+
+# How a registration came in.
+FORM, INVITE, IMPORT = "form", "invite", "import"
+SOURCES = (FORM, INVITE, IMPORT)
+SOURCE_LABELS_ZH = {FORM: "报名表", INVITE: "邀请码", IMPORT: "名单导入"}
 
 
 @dataclass(frozen=True)
@@ -49,18 +56,31 @@ class Registration:
     checked_in_at: str | None = None
     gate: str | None = None
     checkin_nonce: str | None = None
+    checked_in_heads: int = 0
+    checked_in_by: str | None = None
+    source: str = FORM
+    seat: str | None = None
+    answers: dict[str, Any] | None = None
+    search_terms: list[str] | None = None
     erased: bool = False
     erased_at: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Registration:
-        return cls(**{name: data[name] for name in _REGISTRATION_FIELDS if data.get(name) is not None})
+        known = {name: data[name] for name in _REGISTRATION_FIELDS if data.get(name) is not None}
+        if known.get("checked_in_at") and not known.get("checked_in_heads"):
+            known["checked_in_heads"] = known.get("party_size", 1)  # checked in before heads were counted
+        return cls(**known)
 
     @property
     def ticket_status(self) -> str:
         if self.checked_in_at and self.status != CANCELLED:
             return CHECKED_IN
         return self.status
+
+    @property
+    def phone_masked(self) -> str | None:
+        return mask_phone(self.phone) if self.phone else None
 
     @property
     def holds_seat_unused(self) -> bool:
@@ -76,6 +96,7 @@ class WaitlistEntry:
     position: int
     registration_id: str
     party_size: int
+    role: str | None = None  # None on entries written before per-role counts existed
 
 
 @dataclass(frozen=True)

@@ -180,6 +180,16 @@ def phone_guard(kid: str, event_id: str, phone: str) -> str:
     return tag.hex()
 
 
+def phone_tail_tag(kid: str | None, event_id: str, last_four: str) -> str:
+    """A keyed hash of (event, a phone's last four digits): the search index's key for them,
+    so the table's keys never hold digits of a phone."""
+    ring = keyring()
+    tag = ring.mac(kid or ring.active_id, "phone-tail", f"{event_id}\x00{last_four}".encode())
+    if tag is None:
+        raise RuntimeError(f"signing key {kid!r} of this event's phone guards is no longer configured")
+    return tag.hex()[:20]
+
+
 # --- staff (gate) tokens ----------------------------------------------------------------------
 # Random, not signed: a staff token can be revoked, so it is looked up; only its hash is stored.
 

@@ -35,9 +35,10 @@ from typing import IO, Any
 
 import xlsxwriter
 
+from chalicelib.domain.audit import ADMIN
 from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.events import ROLE_LABELS_ZH
-from chalicelib.domain.registrations import ITEM_INTENT_LABELS_ZH, STATUS_LABELS_ZH, Registration
+from chalicelib.domain.registrations import ITEM_INTENT_LABELS_ZH, SOURCE_LABELS_ZH, STATUS_LABELS_ZH, Registration
 
 COLUMNS = (
     "registration_id",
@@ -52,6 +53,11 @@ COLUMNS = (
     "registered_at",
     "checked_in_at",
     "gate",
+    # SPEC §2: the twelve columns above never move; these follow, in this order.
+    "seat",
+    "checked_in_heads",
+    "source",
+    "checked_in_by",
 )
 HEADERS = {
     "en": COLUMNS,
@@ -68,12 +74,17 @@ HEADERS = {
         "报名时间",
         "签到时间",
         "签到口",
+        "座位",
+        "已签到人数",
+        "来源",
+        "签到人",
     ),
 }
 SHEET_NAMES = {"zh": "报名名单", "en": "Attendees"}
 
 PHONE_COLUMN = COLUMNS.index("phone")
 PARTY_SIZE_COLUMN = COLUMNS.index("party_size")
+HEADS_COLUMN = COLUMNS.index("checked_in_heads")
 
 CSV_CHUNK_BYTES = 64 * 1024
 # A cell starting with one of these is read as a formula (or can be made into one).
@@ -169,6 +180,7 @@ def attendee_row(registration: Registration, lang: str) -> list[str | int]:
     Missing fields (an erased registration has no name or phone) give empty cells.
     """
     statuses, roles = _LABELS[lang] if lang in _LABELS else _unknown_lang(lang)
+    sources = SOURCE_LABELS_ZH if lang == "zh" else {}
     r = registration
     status, role, items = r.status or "", r.role or "", r.items
     row: list[Any] = _neutralised(
@@ -184,10 +196,21 @@ def attendee_row(registration: Registration, lang: str) -> list[str | int]:
             local_time(r.registered_at),
             local_time(r.checked_in_at),
             r.gate or "",
+            r.seat or "",
+            sources.get(r.source, r.source) if r.source else "",
+            _checked_in_by(r.checked_in_by, lang),
         ]
     )
     row.insert(PARTY_SIZE_COLUMN, _party_size(r.party_size))
+    row.insert(HEADS_COLUMN, r.checked_in_heads)
     return row
+
+
+def _checked_in_by(actor: str | None, lang: str) -> str:
+    """`admin` or `staff:<label>` as stored; in Chinese, 管理员 or the gate's label."""
+    if not actor or lang != "zh":
+        return actor or ""
+    return "管理员" if actor == ADMIN else actor.removeprefix("staff:")
 
 
 def _party_size(value: Any) -> int | str:

@@ -102,19 +102,64 @@ class CheckinResultSchema(Schema):
         return data
 
 
+class RoleStatsSchema(Schema):
+    confirmed = fields.Integer(required=True)
+    waitlisted = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True)
+    seats_confirmed = fields.Integer(required=True)
+    checked_in_heads = fields.Integer(required=True)
+
+
+class TimelineBucketSchema(Schema):
+    at = fields.String(required=True, metadata={"format": "date-time", "description": "10 分钟时段的开始"})
+    heads = fields.Integer(required=True)
+
+
 class StatsSchema(Schema):
     confirmed = fields.Integer(required=True)
     waitlisted = fields.Integer(required=True)
     cancelled = fields.Integer(required=True)
-    checked_in = fields.Integer(required=True)
+    checked_in = fields.Integer(required=True, metadata={"description": "至少有一人已入场的报名数"})
     seats_confirmed = fields.Integer(required=True)
     seats_remaining = fields.Integer(required=True)
+    checked_in_heads = fields.Integer(required=True, metadata={"description": "已入场人数"})
+    by_role = fields.Dict(keys=fields.String(), values=fields.Nested(RoleStatsSchema), required=True)
+    by_gate = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    timeline = fields.List(fields.Nested(TimelineBucketSchema), required=True)
 
 
 class StaffTokenSchema(Schema):
+    token_id = fields.String(required=True)
+    label = fields.String(required=True)
     token = fields.String(required=True)
     scanner_url = fields.String(required=True)
     expires_at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class StaffTokenInfoSchema(Schema):
+    token_id = fields.String(required=True)
+    label = fields.String(required=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    expires_at = fields.String(required=True, metadata={"format": "date-time"})
+    last_used_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class StaffTokenListSchema(Schema):
+    items = fields.List(fields.Nested(StaffTokenInfoSchema), required=True)
+
+
+class AuditEntrySchema(Schema):
+    at = fields.String(required=True, metadata={"format": "date-time"})
+    actor = fields.String(required=True, metadata={"description": "admin、staff:<签到口名称> 或 system"})
+    action = fields.String(required=True)
+    target = fields.String(allow_none=True)
+    detail = fields.String(allow_none=True)
+
+
+class AuditListSchema(Schema):
+    items = fields.List(fields.Nested(AuditEntrySchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
 
 
 class CollectionItemViewSchema(Schema):
@@ -139,10 +184,34 @@ class RegistrationAdminSchema(Schema):
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     gate = fields.String(required=True, allow_none=True)
     waitlist_position = fields.Integer(required=True, allow_none=True)
+    answers = fields.Dict(required=True, allow_none=True, metadata={"description": "自定义问题的回答"})
+    seat = fields.String(required=True, allow_none=True)
+    checked_in_heads = fields.Integer(required=True)
+    checked_in_by = fields.String(required=True, allow_none=True, metadata={"description": "admin 或签到口名称"})
+    source = fields.String(required=True, validate=validate.OneOf(registration_rules.SOURCES))
 
 
 class RegistrationListSchema(Schema):
     items = fields.List(fields.Nested(RegistrationAdminSchema), required=True)
+    next_cursor = fields.String(allow_none=True, required=True)
+
+
+class RegistrationGateSchema(Schema):
+    """What a gate (staff token) sees of a registration: no phone number, only its mask."""
+
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True)
+    phone_masked = fields.String(required=True, allow_none=True)
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True)
+    seat = fields.String(required=True, allow_none=True)
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    checked_in_heads = fields.Integer(required=True)
+
+
+class RegistrationGateListSchema(Schema):
+    items = fields.List(fields.Nested(RegistrationGateSchema), required=True)
     next_cursor = fields.String(allow_none=True, required=True)
 
 
@@ -155,3 +224,6 @@ CHECKIN_RESULT = CheckinResultSchema()
 STATS = StatsSchema()
 STAFF_TOKEN = StaffTokenSchema()
 REGISTRATION_LIST = RegistrationListSchema()
+REGISTRATION_GATE_LIST = RegistrationGateListSchema()
+STAFF_TOKEN_LIST = StaffTokenListSchema()
+AUDIT_LIST = AuditListSchema()

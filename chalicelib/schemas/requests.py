@@ -152,12 +152,21 @@ class CollectorRegistrationSchema(RegistrationFieldsSchema):
 
 class CheckinSchema(StrictSchema):
     code = fields.String(
-        required=True,
         validate=validate.Length(min=1, max=512, error="扫码内容为空或过长"),
         error_messages=zh_messages(invalid="须为文本", required="请扫描或输入票码"),
-        metadata={"description": "扫描到的二维码内容：完整电子票链接或票码"},
+        metadata={"description": "扫描到的二维码内容：完整电子票链接或票码（与 registration_id 二选一）"},
+    )
+    registration_id = fields.String(
+        validate=validate.Length(min=1, max=32, error="报名编号无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "手动签到：搜索到的报名编号（与 code 二选一）"},
     )
     gate = CleanText(0, 30, metadata={"description": "签到口，如 东门", "maxLength": 30})
+
+    @validates_schema
+    def _code_or_registration(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("code" in data) == ("registration_id" in data):
+            raise ValidationError({"code": ["请扫描票码，或从搜索结果中选择报名（二选一）"]})
 
 
 class RegistrationListQuerySchema(EventListQuerySchema):
@@ -165,6 +174,31 @@ class RegistrationListQuerySchema(EventListQuerySchema):
         validate=validate.OneOf(registration_rules.STATUSES, error="须为 confirmed、waitlisted 或 cancelled"),
         error_messages=zh_messages(invalid="须为文本"),
     )
+    role = fields.String(
+        validate=validate.OneOf(sorted(event_rules.ROLE_LABELS_ZH), error="没有这个身份"),
+        error_messages=zh_messages(invalid="须为文本"),
+    )
+    q = fields.String(
+        validate=validate.Length(max=50, error="搜索内容不能超过 50 个字符"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "搜索：姓名的一部分、手机号后 4 位或报名编号"},
+    )
+
+
+class AuditQuerySchema(EventListQuerySchema):
+    """Paging of the audit log (limit, cursor)."""
+
+
+class StatsQuerySchema(StrictSchema):
+    list_id = fields.String(
+        validate=validate.Length(min=1, max=40, error="签到名单编号无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "签到名单（默认 main）"},
+    )
+
+
+class StaffTokenCreateSchema(StrictSchema):
+    label = CleanText(1, 30, metadata={"description": "签到口名称，如 东门·张三（默认 签到口）"})
 
 
 class ExportQuerySchema(StrictSchema):
@@ -185,3 +219,6 @@ REGISTRATION_BY_KIND = {
 }
 
 CHECKIN = CheckinSchema()
+AUDIT_QUERY = AuditQuerySchema()
+STATS_QUERY = StatsQuerySchema()
+STAFF_TOKEN_CREATE = StaffTokenCreateSchema()

@@ -11,11 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from chalicelib.config import settings
-from chalicelib.domain import tokens
+from chalicelib.domain import audit, tokens
+from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.listing import Page
+from chalicelib.domain.search import BY_ID, BY_PHONE_TAIL, parse_query, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
+from chalicelib.services import audit as audit_log
 from chalicelib.services import events
 from chalicelib.storage import registrations as registration_store
 
@@ -26,17 +29,45 @@ _SPOOL_IN_MEMORY_BYTES = 1_000_000
 
 
 def list_registrations(event_id: str, query: Mapping[str, str]) -> Page:
+    """A page of registrations in registration order, filtered by status and role, or the
+    results of a search (`q`: part of a name, a phone's last four digits, a registration id).
+
+    A search reads only the index entries of one name character or one phone tail (see
+    domain/search.py), then fetches the page's registrations; status filters apply to the
+    fetched page, so a filtered search page can hold fewer rows than `limit`.
+    """
     params = load(requests.REGISTRATION_LIST_QUERY, dict(query))
-    events.require_event(event_id)
-    status = params.get("status")
-    scope = f"event:{event_id}:registrations:{status or 'all'}"
+    event = events.require_event(event_id)
+    status, role, limit = params.get("status"), params.get("role"), params.get("limit", DEFAULT_PAGE_SIZE)
+    search = parse_query(params["q"]) if params.get("q") else None
+    if params.get("q") and search is None:
+        return Page([], None)
+    scope = f"event:{event_id}:registrations:{status or 'all'}:{role or 'all'}:{params.get('q') or ''}"
     start = None
     if params.get("cursor"):
         start = tokens.open_cursor(scope, params["cursor"])
         if start is None:
             raise ValidationFailed(fields={"cursor": ["游标无效，或属于另一活动/筛选条件"]})
-    items, last = registration_store.page(event_id, status, params.get("limit", DEFAULT_PAGE_SIZE), start)
-    return Page(items, tokens.sign_cursor(scope, last) if last else None)
+    if search is None:
+        items, last = registration_store.page(event_id, status, limit, start, role)
+        return Page(items, tokens.sign_cursor(scope, last) if last else None)
+    if search.kind == BY_ID:
+        found = registration_store.get(event_id, search.text)
+        rows = [found] if found else []
+        last = None
+    else:
+        if search.kind == BY_PHONE_TAIL:
+            term, name_filter = phone_tail_term(tokens.phone_tail_tag(event.guard_kid, event_id, search.text)), None
+        else:
+            term, name_filter = search.name_term, search.text
+        ids, last = registration_store.search(event_id, term, name_filter, role, limit, start)
+        rows = registration_store.get_many(event_id, ids)
+    rows = [row for row in rows if (not status or row.status == status) and (not role or row.role == role)]
+    return Page(rows, tokens.sign_cursor(scope, last) if last else None)
+
+
+def export_action(file_format: str) -> str:
+    return audit.EXPORT_CSV if file_format == "csv" else audit.EXPORT_XLSX
 
 
 @dataclass(frozen=True)
@@ -49,7 +80,7 @@ class Export:
     url: str | None = None
 
 
-def export(event_id: str, file_format: str, query: Mapping[str, str]) -> Export:
+def export(event_id: str, file_format: str, query: Mapping[str, str], caller: Caller | None = None) -> Export:
     # XlsxWriter and boto3's S3 transfer are heavy to import; only exports need them.
     from chalicelib.formats import spreadsheets
     from chalicelib.storage import files
@@ -68,5 +99,8 @@ def export(event_id: str, file_format: str, query: Mapping[str, str]) -> Export:
         size = spool.tell()
         spool.seek(0)
         if size <= settings().export_inline_max_bytes:
-            return Export(filename, content_type, body=spool.read())
-        return Export(filename, content_type, url=files.publish(spool, event.event_id, filename, content_type))
+            result = Export(filename, content_type, body=spool.read())
+        else:
+            result = Export(filename, content_type, url=files.publish(spool, event.event_id, filename, content_type))
+    audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, export_action(file_format), file_format)
+    return result

@@ -7,7 +7,8 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from chalicelib.domain import clock, tokens
+from chalicelib.domain import audit, clock, tokens
+from chalicelib.domain.access import ADMIN_CALLER, Caller
 from chalicelib.domain.errors import (
     CapacityBelowConfirmed,
     EventChanged,
@@ -20,6 +21,7 @@ from chalicelib.domain.ids import EVENT_ID
 from chalicelib.domain.listing import Page
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
+from chalicelib.services import audit as audit_log
 from chalicelib.services import waitlist
 from chalicelib.storage import events as event_store
 
@@ -39,7 +41,7 @@ def _new_event_id() -> str:
     return "ev-" + "".join(random_source.choice(alphabet) for _ in range(10))
 
 
-def create_event(body: Any) -> Event:
+def create_event(body: Any, caller: Caller | None = None) -> Event:
     data = load(requests.EVENT_CREATE, body)
     stamp = clock.now_iso()
     event = Event(
@@ -62,6 +64,7 @@ def create_event(body: Any) -> Event:
         version=1,
     )
     event_store.put_new(event)
+    audit_log.record(event, (caller or ADMIN_CALLER).actor, audit.EVENT_CREATE, event.event_id)
     return event
 
 
@@ -101,7 +104,7 @@ def list_events(query: Mapping[str, str]) -> Page:
     return Page(items, tokens.sign_cursor(LIST_SCOPE, last) if last else None)
 
 
-def update_event(event_id: str, body: Any) -> Event:
+def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Event:
     changes = load(requests.EVENT_PATCH, body)
     current = require_event(event_id, consistent=True)
     for _ in range(_EDIT_RETRIES):
@@ -123,5 +126,8 @@ def update_event(event_id: str, body: Any) -> Event:
         if more_seats and waitlist.promote(event_id):
             updated = require_event(event_id, consistent=True)
         remember_event(updated)
+        audit_log.record(
+            updated, (caller or ADMIN_CALLER).actor, audit.EVENT_UPDATE, event_id, ", ".join(sorted(changes))
+        )
         return updated
     raise ServiceUnavailable(message="活动正被同时修改，请稍后重试")

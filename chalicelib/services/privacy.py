@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-from chalicelib.domain import clock
+from chalicelib.domain import audit, clock
+from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, ServiceUnavailable, WriteConflict
 from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CONFIRMED
+from chalicelib.services import audit as audit_log
 from chalicelib.services import events, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
 
-def erase_registration(event_id: str, registration_id: str) -> None:
+def erase_registration(event_id: str, registration_id: str, caller: Caller | None = None) -> None:
     """Remove name, phone and the rest at once; keep an anonymous record for the counts.
 
     A confirmed seat not yet used at the gate is freed (and the waitlist moves up); a
     waitlist place is given up; a used ticket keeps its seat, so attendance stays true.
     Idempotent: erasing twice is fine.
     """
-    events.require_event(event_id)
+    event = events.require_event(event_id)
     if not REGISTRATION_ID.fullmatch(registration_id):
         raise RegistrationNotFound()
     for attempt in range(MAX_ATTEMPTS):
@@ -40,5 +42,6 @@ def erase_registration(event_id: str, registration_id: str) -> None:
             continue
         if registration.holds_seat_unused and registration.status == CONFIRMED:
             waitlist.promote(event_id)
+        audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, audit.REGISTRATION_ERASE, registration_id)
         return
     raise ServiceUnavailable()

@@ -23,11 +23,13 @@ from chalicelib.domain.errors import (
 from chalicelib.domain.events import Event
 from chalicelib.domain.registrations import (
     CONFIRMED,
+    FORM,
     WAITLISTED,
     IssuedTicket,
     Registration,
     registration_field_errors,
 )
+from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import events, idempotency, tickets, waitlist
@@ -63,6 +65,10 @@ def _validated(event: Event, body: Any) -> dict[str, Any]:
 
 def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Registration:
     stamp = clock.now_iso()
+    terms = [
+        *name_terms(data["name"]),
+        phone_tail_term(tokens.phone_tail_tag(event.guard_kid, event.event_id, data["phone"][-4:])),
+    ]
     return Registration(
         registration_id=tokens.new_registration_id(),
         event_id=event.event_id,
@@ -80,6 +86,8 @@ def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Reg
         consent_version=settings().privacy_notice_version,
         consent_at=stamp,
         expires_at=event.retention_expiry(),
+        source=FORM,
+        search_terms=terms,
     )
 
 
@@ -96,7 +104,9 @@ def _register(event_id: str, body: Any) -> IssuedTicket:
         if event.fits_now(data.get("party_size", 1)):
             registration = _new_registration(event, data, CONFIRMED)
             try:
-                registration_store.insert_confirmed(registration, event.capacity, require_empty_waitlist=event.waitlist)
+                registration_store.insert_confirmed(
+                    registration, event.capacity, require_empty_waitlist=event.waitlist, name_key=name_key(data["name"])
+                )
                 return _issued(registration)
             except SeatsChanged as changed:
                 # Full, waiting list not empty, or capacity edited: decide again on the stored event.
@@ -117,7 +127,7 @@ def _join_waitlist(event: Event, data: Mapping[str, Any]) -> IssuedTicket:
         position = event_store.claim_waitlist_position(event.event_id)
         registration = replace(_new_registration(event, data, WAITLISTED), waitlist_position=position)
         try:
-            registration_store.insert_waitlisted(registration)
+            registration_store.insert_waitlisted(registration, name_key=name_key(data["name"]))
         except WriteConflict:
             backoff(attempt)
             continue

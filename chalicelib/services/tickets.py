@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 from chalicelib.config import settings
-from chalicelib.domain import clock, normalize, tokens
+from chalicelib.domain import audit, clock, normalize, tokens
+from chalicelib.domain.access import Caller
 from chalicelib.domain.errors import (
     RegistrationChanged,
+    RegistrationNotFound,
     ServiceUnavailable,
     TicketAlreadyUsed,
     TicketNotFound,
     WriteConflict,
 )
 from chalicelib.domain.events import Event
+from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -21,7 +24,8 @@ from chalicelib.domain.registrations import (
     TicketEvent,
     TicketView,
 )
-from chalicelib.services import waitlist
+from chalicelib.services import audit as audit_log
+from chalicelib.services import events, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
@@ -82,6 +86,29 @@ def get_ticket(token: str) -> TicketView:
 
 def cancel_ticket(token: str) -> Cancelled:
     registration, _ = _ticket_registration(token)
+    return _cancel(registration)
+
+
+def cancel_registration(event_id: str, registration_id: str, caller: Caller) -> Cancelled:
+    """The organiser cancels a registration from the console: as a ticket cancel, and audited."""
+    event = events.require_event(event_id)
+    registration = (
+        registration_store.get(event_id, registration_id, consistent=True)
+        if REGISTRATION_ID.fullmatch(registration_id)
+        else None
+    )
+    if registration is None:
+        raise RegistrationNotFound()
+    if registration.erased:
+        raise RegistrationNotFound()
+    already = registration.status == CANCELLED
+    result = _cancel(registration)
+    if not already:
+        audit_log.record(event, caller.actor, audit.REGISTRATION_CANCEL, registration_id)
+    return result
+
+
+def _cancel(registration: Registration) -> Cancelled:
     for attempt in range(MAX_ATTEMPTS):
         if registration.status == CANCELLED:
             return Cancelled()

@@ -4,12 +4,25 @@ from __future__ import annotations
 
 from chalicelib.domain import clock
 from chalicelib.domain.errors import WriteConflict
-from chalicelib.domain.registrations import first_promotable
+from chalicelib.domain.registrations import WaitlistEntry, first_promotable
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import registrations as registration_store
 
 MAX_PROMOTIONS_PER_PASS = 200
+WAITLIST_PAGE = 100
+
+
+def _oldest_that_fits(event_id: str, free_seats: int) -> WaitlistEntry | None:
+    """The first waiting party, in waitlist order, that fits: read page by page, however long
+    the waitlist (a window of the first N would leave a small party waiting behind N big ones)."""
+    after = None
+    while True:
+        entries = registration_store.waitlist_entries(event_id, after, WAITLIST_PAGE)
+        entry = first_promotable(free_seats, entries)
+        if entry is not None or len(entries) < WAITLIST_PAGE:
+            return entry
+        after = entries[-1].position
 
 
 def promote(event_id: str) -> list[str]:
@@ -27,7 +40,7 @@ def promote(event_id: str) -> list[str]:
         free = event.capacity - event.seats_confirmed
         if free <= 0:
             break
-        entry = first_promotable(free, registration_store.waitlist_entries(event_id))
+        entry = _oldest_that_fits(event_id, free)
         if entry is None:
             break
         try:

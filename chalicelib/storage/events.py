@@ -36,8 +36,58 @@ def partition(event_id: str) -> str:
     return f"EVENT#{event_id}"
 
 
+# Breakdowns of the counts live on the event item as flat number attributes, so a transaction
+# can ADD to them without the attribute existing first (nested map paths would have to):
+#   role#<role>#<metric>   per-role counts (domain.events.ROLE_METRICS)
+#   gate#<gate>            heads checked in at a gate
+#   tl#<bucket start>      heads checked in per 10-minute bucket
+ROLE_PREFIX, GATE_PREFIX, TIMELINE_PREFIX = "role#", "gate#", "tl#"
+
+
 def to_event(item: Mapping[str, Any] | None) -> Event | None:
-    return Event.from_mapping(item) if item else None
+    if not item:
+        return None
+    roles: dict[str, dict[str, int]] = {}
+    gates: dict[str, int] = {}
+    timeline: dict[str, int] = {}
+    for name, value in item.items():
+        if name.startswith(ROLE_PREFIX):
+            role, _, metric = name[len(ROLE_PREFIX) :].partition("#")
+            roles.setdefault(role, {})[metric] = int(value)
+        elif name.startswith(GATE_PREFIX):
+            gates[name[len(GATE_PREFIX) :]] = int(value)
+        elif name.startswith(TIMELINE_PREFIX):
+            timeline[name[len(TIMELINE_PREFIX) :]] = int(value)
+    event = Event.from_mapping(item)
+    return (
+        event.changed(role_counts=roles, gate_heads=gates, timeline_heads=timeline)
+        if roles or gates or timeline
+        else event
+    )
+
+
+class CounterChanges:
+    """Additions to an event's counters, as one `ADD` clause of an update expression."""
+
+    def __init__(self) -> None:
+        self.amounts: dict[str, int] = {}
+
+    def add(self, attribute: str, amount: int) -> CounterChanges:
+        if amount:
+            self.amounts[attribute] = self.amounts.get(attribute, 0) + amount
+        return self
+
+    def role(self, role: str | None, metric: str, amount: int) -> CounterChanges:
+        return self.add(f"{ROLE_PREFIX}{role}#{metric}", amount) if role else self
+
+    def expression(self, names: dict[str, str], values: dict[str, Any]) -> str:
+        """`ADD #c0 :c0, …` with its names and values filled in; '' when there is nothing to add."""
+        parts = []
+        for index, (attribute, amount) in enumerate(self.amounts.items()):
+            names[f"#c{index}"] = attribute
+            values[f":c{index}"] = amount
+            parts.append(f"#c{index} :c{index}")
+        return ("ADD " + ", ".join(parts)) if parts else ""
 
 
 def put_new(event: Event) -> None:
@@ -47,7 +97,11 @@ def put_new(event: Event) -> None:
         "type": "event",
         "gsi1pk": EVENTS_PARTITION,
         "gsi1sk": f"{event.created_at}#{event.event_id}",
-        **asdict(event),
+        **{
+            name: value
+            for name, value in asdict(event).items()
+            if name not in ("role_counts", "gate_heads", "timeline_heads")
+        },
     }
     try:
         dynamo.client().put_item(
@@ -76,7 +130,7 @@ def list_page(limit: int, start_key: dict[str, str] | None) -> tuple[list[Event]
     if start_key:
         kwargs["ExclusiveStartKey"] = to_dynamo(start_key)
     response = dynamo.client().query(**kwargs)
-    items = [Event.from_mapping(from_dynamo(raw)) for raw in response.get("Items", [])]
+    items = [Event.from_mapping(from_dynamo(raw)) for raw in response.get("Items", [])]  # lists need no breakdowns
     last = response.get("LastEvaluatedKey")
     return items, (from_dynamo(last) if last else None)
 
@@ -122,7 +176,9 @@ def update_fields(event_id: str, changes: Mapping[str, Any], expected_version: i
         if new_capacity is not None and new_capacity < stored.seats_confirmed:
             raise CapacityBelowConfirmed(seats_confirmed=stored.seats_confirmed) from error
         raise EventChanged(stored) from error
-    return Event.from_mapping(from_dynamo(response["Attributes"]))
+    updated = to_event(from_dynamo(response["Attributes"]))
+    assert updated is not None
+    return updated
 
 
 def claim_waitlist_position(event_id: str) -> int:

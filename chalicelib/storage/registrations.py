@@ -1,5 +1,6 @@
-"""Registration items with their phone guards and waitlist entries, always written in one
-transaction with the event's counters, so seats and counts hold under any concurrency."""
+"""Registration items with their phone guards, waitlist entries and search index entries,
+always written in one transaction with the event's counters, so seats and counts hold under
+any concurrency."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
+from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
     PhoneTaken,
@@ -16,7 +18,7 @@ from chalicelib.domain.errors import (
     ServiceUnavailable,
     WriteConflict,
 )
-from chalicelib.domain.events import Event
+from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -28,8 +30,14 @@ from chalicelib.domain.registrations import (
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
+from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
 
 logger = logging.getLogger(__name__)
+
+# Search index entries: pk=EVENT#<id>, sk=FIND#<term>#<registration id>, one per term of
+# domain.search (each distinct character of the name, and a keyed hash of the phone's last
+# four digits). They carry the name's search key (to filter on) and the role; erasure deletes them.
+SEARCH_PREFIX = "FIND#"
 
 
 def key(event_id: str, registration_id: str) -> dict[str, str]:
@@ -42,6 +50,10 @@ def guard_key(event_id: str, guard: str) -> dict[str, str]:
 
 def waitlist_key(event_id: str, position: int) -> dict[str, str]:
     return {"pk": event_items.partition(event_id), "sk": f"WAIT#{position:010d}"}
+
+
+def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]:
+    return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
 
 
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
@@ -70,8 +82,56 @@ def _guard_item(registration: Registration) -> dict[str, Any]:
     }
 
 
-def insert_confirmed(registration: Registration, capacity: int, require_empty_waitlist: bool) -> None:
-    """Registration + phone guard + seat counter in one transaction.
+def _search_puts(registration: Registration, name_key: str) -> list[dict[str, Any]]:
+    return [
+        put_new(
+            {
+                **search_key(registration.event_id, term, registration.registration_id),
+                "type": "search",
+                "registration_id": registration.registration_id,
+                "role": registration.role,
+                "name_key": name_key if term.startswith("C#") else None,
+                "expires_at": registration.expires_at,
+            }
+        )
+        for term in registration.search_terms or ()
+    ]
+
+
+def _search_deletes(registration: Registration) -> list[dict[str, Any]]:
+    return [
+        {"Delete": {"Key": to_dynamo(search_key(registration.event_id, term, registration.registration_id))}}
+        for term in registration.search_terms or ()
+    ]
+
+
+def _event_update(
+    event_id: str,
+    sets: str,
+    counters: CounterChanges,
+    values: dict[str, Any],
+    names: dict[str, str] | None = None,
+    condition: str | None = None,
+) -> dict[str, Any]:
+    """The event action of a transaction: its SET clause plus the counter additions."""
+    names = dict(names or {})
+    values = dict(values)
+    expression = " ".join(part for part in (sets, counters.expression(names, values)) if part)
+    update: dict[str, Any] = {"Key": to_dynamo(event_items.key(event_id)), "UpdateExpression": expression}
+    if names:
+        update["ExpressionAttributeNames"] = names
+    if values:
+        update["ExpressionAttributeValues"] = to_dynamo(values)
+    if condition:
+        update["ConditionExpression"] = condition
+        update["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return {"Update": update}
+
+
+def insert_confirmed(
+    registration: Registration, capacity: int, require_empty_waitlist: bool, name_key: str = ""
+) -> None:
+    """Registration + phone guard + search entries + seat counter in one transaction.
 
     The counter only moves if the capacity is still the one the caller read and the party
     still fits. Raises PhoneTaken, SeatsChanged(stored event), EventNotFound or WriteConflict.
@@ -82,23 +142,23 @@ def insert_confirmed(registration: Registration, capacity: int, require_empty_wa
     if require_empty_waitlist:
         condition += " AND waitlisted_count = :zero"
         values[":zero"] = 0
+    counters = (
+        CounterChanges().role(registration.role, "confirmed", 1).role(registration.role, "seats_confirmed", seats)
+    )
     try:
         dynamo.transact(
             [
                 put_new(_registration_item(registration)),
                 put_new(_guard_item(registration)),
-                {
-                    "Update": {
-                        "Key": to_dynamo(event_items.key(registration.event_id)),
-                        "UpdateExpression": (
-                            "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one"
-                        ),
-                        "ConditionExpression": condition,
-                        "ExpressionAttributeNames": {"#cap": "capacity"},
-                        "ExpressionAttributeValues": to_dynamo(values),
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
+                _event_update(
+                    registration.event_id,
+                    "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one",
+                    counters,
+                    values,
+                    {"#cap": "capacity"},
+                    condition,
+                ),
+                *_search_puts(registration, name_key),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -110,14 +170,14 @@ def insert_confirmed(registration: Registration, capacity: int, require_empty_wa
             if stored is None:
                 raise EventNotFound() from cancelled
             raise SeatsChanged(stored) from cancelled
-        if reasons.failed(0):  # a registration id collision: try again with a new id
-            raise WriteConflict() from cancelled
+        if reasons.failed(0) or any(reasons.failed(i) for i in range(3, len(reasons.codes))):
+            raise WriteConflict() from cancelled  # a registration id collision: try again with a new id
         raise _unexpected(reasons, "registration") from cancelled
 
 
-def insert_waitlisted(registration: Registration) -> None:
-    """Registration + phone guard + waitlist entry + waiting count in one transaction.
-    Raises PhoneTaken, EventNotFound or WriteConflict."""
+def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
+    """Registration + phone guard + waitlist entry + search entries + waiting count in one
+    transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
     event_id = registration.event_id
     assert registration.waitlist_position is not None
     try:
@@ -131,17 +191,18 @@ def insert_waitlisted(registration: Registration) -> None:
                         "type": "waitlist_entry",
                         "registration_id": registration.registration_id,
                         "party_size": registration.party_size,
+                        "role": registration.role,
                         "expires_at": registration.expires_at,
                     }
                 ),
-                {
-                    "Update": {
-                        "Key": to_dynamo(event_items.key(event_id)),
-                        "UpdateExpression": "SET waitlisted_count = waitlisted_count + :one",
-                        "ConditionExpression": "attribute_exists(pk)",
-                        "ExpressionAttributeValues": to_dynamo({":one": 1}),
-                    }
-                },
+                _event_update(
+                    event_id,
+                    "SET waitlisted_count = waitlisted_count + :one",
+                    CounterChanges().role(registration.role, "waitlisted", 1),
+                    {":one": 1},
+                    condition="attribute_exists(pk)",
+                ),
+                *_search_puts(registration, name_key),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -150,13 +211,31 @@ def insert_waitlisted(registration: Registration) -> None:
             raise PhoneTaken() from cancelled
         if reasons.failed(3):
             raise EventNotFound() from cancelled
-        if reasons.failed(0) or reasons.failed(2):
+        if reasons.failed(0) or reasons.failed(2) or any(reasons.failed(i) for i in range(4, len(reasons.codes))):
             raise WriteConflict() from cancelled
         raise _unexpected(reasons, "waitlist") from cancelled
 
 
 def get(event_id: str, registration_id: str, consistent: bool = False) -> Registration | None:
     return to_registration(dynamo.get(key(event_id, registration_id), consistent))
+
+
+def get_many(event_id: str, registration_ids: list[str]) -> list[Registration]:
+    """The registrations with these ids (at most 100), in the order given; missing ones left out."""
+    if not registration_ids:
+        return []
+    table = dynamo.table()
+    pending: dict[str, Any] = {
+        table: {"Keys": [to_dynamo(key(event_id, rid)) for rid in dict.fromkeys(registration_ids)]}
+    }
+    found: dict[str, Registration] = {}
+    while pending:
+        response = dynamo.client().batch_get_item(RequestItems=pending)
+        for raw in response.get("Responses", {}).get(table, []):
+            registration = Registration.from_mapping(from_dynamo(raw))
+            found[registration.registration_id] = registration
+        pending = response.get("UnprocessedKeys") or {}
+    return [found[rid] for rid in registration_ids if rid in found]
 
 
 def get_with_event(event_id: str, registration_id: str) -> tuple[Registration | None, Event | None]:
@@ -176,25 +255,38 @@ def get_with_event(event_id: str, registration_id: str) -> tuple[Registration | 
     return to_registration(registration), event_items.to_event(event)
 
 
-def waitlist_entries(event_id: str, limit: int = 100) -> list[WaitlistEntry]:
-    """The first waiting parties in waitlist order (strongly consistent)."""
-    response = dynamo.client().query(
-        TableName=dynamo.table(),
-        KeyConditionExpression="pk = :pk AND begins_with(sk, :wait)",
-        ExpressionAttributeValues=to_dynamo({":pk": event_items.partition(event_id), ":wait": "WAIT#"}),
-        ConsistentRead=True,
-        Limit=limit,
-    )
+def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) -> list[WaitlistEntry]:
+    """Waiting parties in waitlist order (strongly consistent), one page, after a position."""
+    kwargs: dict[str, Any] = {
+        "TableName": dynamo.table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :wait)",
+        "ExpressionAttributeValues": to_dynamo({":pk": event_items.partition(event_id), ":wait": "WAIT#"}),
+        "ConsistentRead": True,
+        "Limit": limit,
+    }
+    if after is not None:
+        kwargs["ExclusiveStartKey"] = to_dynamo(waitlist_key(event_id, after))
+    response = dynamo.client().query(**kwargs)
     entries = []
     for raw in response.get("Items", []):
         item = from_dynamo(raw)
-        entries.append(WaitlistEntry(int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"])))
+        entries.append(
+            WaitlistEntry(
+                int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"]), item.get("role")
+            )
+        )
     return entries
 
 
 def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str) -> None:
     """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
     seats = entry.party_size
+    counters = (
+        CounterChanges()
+        .role(entry.role, "waitlisted", -1)
+        .role(entry.role, "confirmed", 1)
+        .role(entry.role, "seats_confirmed", seats)
+    )
     try:
         dynamo.transact(
             [
@@ -215,21 +307,15 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                         "ConditionExpression": "attribute_exists(pk)",
                     }
                 },
-                {
-                    "Update": {
-                        "Key": to_dynamo(event_items.key(event_id)),
-                        "UpdateExpression": (
-                            "SET seats_confirmed = seats_confirmed + :n,"
-                            " confirmed_count = confirmed_count + :one,"
-                            " waitlisted_count = waitlisted_count - :one"
-                        ),
-                        "ConditionExpression": "#cap = :cap AND seats_confirmed <= :max_before",
-                        "ExpressionAttributeNames": {"#cap": "capacity"},
-                        "ExpressionAttributeValues": to_dynamo(
-                            {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
-                        ),
-                    }
-                },
+                _event_update(
+                    event_id,
+                    "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one,"
+                    " waitlisted_count = waitlisted_count - :one",
+                    counters,
+                    {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats},
+                    {"#cap": "capacity"},
+                    "#cap = :cap AND seats_confirmed <= :max_before",
+                ),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -255,9 +341,10 @@ def _changed(cancelled: TransactionCancelled, what: str) -> Exception:
 
 def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -> None:
     """Cancel a confirmed or waitlisted registration, free its seats or its waitlist place,
-    and release the phone for a new registration; with `erase`, also drop the personal data.
-    RegistrationChanged(stored) if its status changed or it was checked in meanwhile."""
-    event_id, status = registration.event_id, registration.status
+    and release the phone for a new registration; with `erase`, also drop the personal data
+    and its search entries. RegistrationChanged(stored) if its status changed or it was
+    checked in meanwhile."""
+    event_id, status, role = registration.event_id, registration.status, registration.role
     names = {"#status": "status"}
     values: dict[str, Any] = {":cancelled": CANCELLED, ":previous": status, ":at": cancelled_at}
     sets, removes = "#status = :cancelled, cancelled_at = :at", "waitlist_position"
@@ -278,26 +365,23 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     ]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
+    counters = CounterChanges()
     if status == CONFIRMED:
-        counters = (
+        sets = (
             "SET seats_confirmed = seats_confirmed - :n, confirmed_count = confirmed_count - :one,"
             " cancelled_count = cancelled_count + :one"
         )
         counter_values: dict[str, Any] = {":n": registration.party_size, ":one": 1}
+        counters.role(role, "confirmed", -1).role(role, "seats_confirmed", -registration.party_size)
     else:
-        counters = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
+        sets = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
         counter_values = {":one": 1}
+        counters.role(role, "waitlisted", -1)
         assert registration.waitlist_position is not None
         actions.append({"Delete": {"Key": to_dynamo(waitlist_key(event_id, registration.waitlist_position))}})
-    actions.append(
-        {
-            "Update": {
-                "Key": to_dynamo(event_items.key(event_id)),
-                "UpdateExpression": counters,
-                "ExpressionAttributeValues": to_dynamo(counter_values),
-            }
-        }
-    )
+    actions.append(_event_update(event_id, sets, counters, counter_values))
+    if erase:
+        actions.extend(_search_deletes(registration))
     try:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
@@ -305,8 +389,8 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
 
 
 def anonymise(registration: Registration, erased_at: str) -> None:
-    """Erase the personal data of a registration whose seat stays as it is (cancelled, or
-    already used at the gate). RegistrationChanged(stored) if it changed meanwhile."""
+    """Erase the personal data (and search entries) of a registration whose seat stays as it is
+    (cancelled, or already used at the gate). RegistrationChanged(stored) if it changed meanwhile."""
     event_id = registration.event_id
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
@@ -325,83 +409,135 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
+    actions.extend(_search_deletes(registration))
     try:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
         raise _changed(cancelled, "erasure") from cancelled
 
 
-def check_in(event_id: str, registration_id: str, checked_in_at: str, gate: str | None, nonce: str | None) -> None:
-    """Mark a confirmed ticket as used and count it, atomically.
+def check_in(
+    registration: Registration, checked_in_at: str, gate: str | None, nonce: str | None, checked_in_by: str
+) -> None:
+    """Mark a confirmed ticket as used and count its heads (overall, by role, by gate, per
+    10 minutes), atomically. `registration` is as the caller read it: the write applies only
+    if it is still confirmed, not checked in, and of the same party size.
 
-    On failure, RegistrationChanged carries the registration as it was (None if there is
-    none), which tells already-checked-in, cancelled, waitlisted or unknown apart without
-    another read.
+    On failure, RegistrationChanged carries the registration as it is (None if there is
+    none), which tells already-checked-in, cancelled, waitlisted or unknown apart.
     """
-    values: dict[str, Any] = {":at": checked_in_at, ":confirmed": CONFIRMED}
-    sets = ["checked_in_at = :at"]
+    heads, role = registration.party_size, registration.role
+    values: dict[str, Any] = {":at": checked_in_at, ":confirmed": CONFIRMED, ":heads": heads, ":by": checked_in_by}
+    sets = ["checked_in_at = :at", "checked_in_heads = :heads", "checked_in_by = :by"]
     for name, value in (("gate", gate), ("checkin_nonce", nonce)):
         if value:
             values[f":{name}"] = value
             sets.append(f"{name} = :{name}")
+    counters = (
+        CounterChanges()
+        .add("checked_in_count", 1)
+        .add("checked_in_heads", heads)
+        .role(role, "checked_in", 1)
+        .role(role, "checked_in_heads", heads)
+        .add(f"{GATE_PREFIX}{gate or NO_GATE}", heads)
+        .add(f"{TIMELINE_PREFIX}{timeline_bucket(parse_iso(checked_in_at))}", heads)
+    )
     try:
         dynamo.transact(
             [
                 {
                     "Update": {
-                        "Key": to_dynamo(key(event_id, registration_id)),
+                        "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
                         "UpdateExpression": "SET " + ", ".join(sets),
                         "ConditionExpression": (
-                            "attribute_exists(pk) AND attribute_not_exists(checked_in_at) AND #status = :confirmed"
+                            "attribute_exists(pk) AND attribute_not_exists(checked_in_at)"
+                            " AND #status = :confirmed AND party_size = :heads"
                         ),
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_dynamo(values),
                         "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 },
-                {
-                    "Update": {
-                        "Key": to_dynamo(event_items.key(event_id)),
-                        "UpdateExpression": "ADD checked_in_count :one",
-                        "ExpressionAttributeValues": to_dynamo({":one": 1}),
-                    }
-                },
+                _event_update(registration.event_id, "", counters, {}),
             ]
         )
     except TransactionCancelled as cancelled:
         raise _changed(cancelled, "check-in") from cancelled
 
 
-def _query(event_id: str, status: str | None) -> dict[str, Any]:
+def _query(event_id: str, status: str | None, role: str | None) -> dict[str, Any]:
     values: dict[str, Any] = {":pk": event_items.partition(event_id), ":reg": "REG#"}
     kwargs: dict[str, Any] = {
         "TableName": dynamo.table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :reg)",
     }
+    filters, names = [], {}
     if status:
-        kwargs["FilterExpression"] = "#status = :status"
-        kwargs["ExpressionAttributeNames"] = {"#status": "status"}
+        filters.append("#status = :status")
+        names["#status"] = "status"
         values[":status"] = status
+    if role:
+        filters.append("#role = :role")
+        names["#role"] = "role"
+        values[":role"] = role
+    if filters:
+        kwargs["FilterExpression"] = " AND ".join(filters)
+        kwargs["ExpressionAttributeNames"] = names
     kwargs["ExpressionAttributeValues"] = to_dynamo(values)
     return kwargs
 
 
-def page(
-    event_id: str, status: str | None, limit: int, start_key: dict[str, str] | None
-) -> tuple[list[Registration], dict[str, str] | None]:
-    """Up to `limit` registrations in registration order, optionally of one status."""
-    kwargs = _query(event_id, status)
-    items: list[Registration] = []
+def _filled_pages(
+    kwargs: dict[str, Any], limit: int, start_key: dict[str, str] | None
+) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
+    """Up to `limit` items of a filtered query, reading on while filters leave a page short."""
+    items: list[dict[str, Any]] = []
     if start_key:
         kwargs["ExclusiveStartKey"] = to_dynamo(start_key)
-    while True:  # a status filter can leave a page short; read on until it is full
+    while True:
         kwargs["Limit"] = limit - len(items)
         response = dynamo.client().query(**kwargs)
-        items.extend(Registration.from_mapping(from_dynamo(raw)) for raw in response.get("Items", []))
+        items.extend(from_dynamo(raw) for raw in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         if last is None or len(items) >= limit:
             return items, (from_dynamo(last) if last else None)
         kwargs["ExclusiveStartKey"] = last
+
+
+def page(
+    event_id: str, status: str | None, limit: int, start_key: dict[str, str] | None, role: str | None = None
+) -> tuple[list[Registration], dict[str, str] | None]:
+    """Up to `limit` registrations in registration order, optionally of one status and role."""
+    items, last = _filled_pages(_query(event_id, status, role), limit, start_key)
+    return [Registration.from_mapping(item) for item in items], last
+
+
+def search(
+    event_id: str, term: str, name_key: str | None, role: str | None, limit: int, start_key: dict[str, str] | None
+) -> tuple[list[str], dict[str, str] | None]:
+    """Registration ids under one search term (in registration order), those whose name
+    contains `name_key` when given, of one role when given. Reads that term's entries only."""
+    values: dict[str, Any] = {":pk": event_items.partition(event_id), ":term": f"{SEARCH_PREFIX}{term}#"}
+    kwargs: dict[str, Any] = {
+        "TableName": dynamo.table(),
+        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :term)",
+        "ProjectionExpression": "registration_id, sk, pk",
+    }
+    filters, names = [], {}
+    if name_key:
+        filters.append("contains(name_key, :name)")
+        values[":name"] = name_key
+    if role:
+        filters.append("#role = :role")
+        names["#role"] = "role"
+        values[":role"] = role
+    if filters:
+        kwargs["FilterExpression"] = " AND ".join(filters)
+    if names:
+        kwargs["ExpressionAttributeNames"] = names
+    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    items, last = _filled_pages(kwargs, limit, start_key)
+    return [item["registration_id"] for item in items], last
 
 
 def all_of_event(event_id: str) -> Iterator[Registration]:
@@ -409,7 +545,7 @@ def all_of_event(event_id: str) -> Iterator[Registration]:
 
     Only one page is alive at a time: each is dropped before the next is fetched, which
     keeps an export's memory at one page whatever the event's size."""
-    kwargs = _query(event_id, None)
+    kwargs = _query(event_id, None, None)
     while True:
         response = dynamo.client().query(**kwargs)
         last, raw_items = response.get("LastEvaluatedKey"), response.get("Items", [])

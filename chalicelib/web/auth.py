@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hmac
 import time
+from typing import Any
 
 from chalice.app import AuthResponse, AuthRoute
 
+from chalicelib.domain.access import ADMIN_CALLER, Caller
+from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.tokens import STAFF_PREFIX, staff_token_hash
 from chalicelib.storage import secrets, staff_tokens
 
@@ -37,27 +40,46 @@ def is_admin_token(token: str) -> bool:
 
 
 def staff_routes(event_id: str) -> list[str | AuthRoute]:
-    return [AuthRoute(f"/events/{event_id}/checkins", ["POST"]), AuthRoute(f"/events/{event_id}/stats", ["GET"])]
+    """A gate's token: check-ins, live counts and the search of its own event, nothing else."""
+    return [
+        AuthRoute(f"/events/{event_id}/checkins", ["POST"]),
+        AuthRoute(f"/events/{event_id}/stats", ["GET"]),
+        AuthRoute(f"/events/{event_id}/registrations", ["GET"]),
+    ]
 
 
-def _staff_event(token: str) -> str | None:
+def _staff_record(token: str) -> staff_tokens.StaffTokenRecord | None:
     if not token.startswith(STAFF_PREFIX) or len(token) > 100:
         return None
     record = staff_tokens.get(staff_token_hash(token))
     if record is None or record.expires_at < time.time():
-        return None
-    return record.event_id
+        return None  # unknown, revoked (its lookup item is gone) or expired
+    return record
 
 
 def authorize(authorization_header: str | None) -> AuthResponse:
     token = bearer_token(authorization_header)
     if token and is_admin_token(token):
         return AuthResponse(routes=["*"], principal_id="admin", context={"role": "admin"})
-    event_id = _staff_event(token) if token else None
-    if event_id:
+    record = _staff_record(token) if token else None
+    if record:
+        context = {
+            "role": "staff",
+            "event_id": record.event_id,
+            "token_id": record.token_id or "",
+            "label": record.label or "",
+        }
         return AuthResponse(
-            routes=staff_routes(event_id),
-            principal_id=f"staff:{event_id}",
-            context={"role": "staff", "event_id": event_id},
+            routes=staff_routes(record.event_id), principal_id=f"staff:{record.event_id}", context=context
         )
     raise Unauthorized()
+
+
+def caller_of(request_context: dict[str, Any] | None) -> Caller:
+    """Who is calling, from what the authorizer put in the request context (routes behind it only)."""
+    found = (request_context or {}).get("authorizer") or {}
+    if found.get("role") == "admin":
+        return ADMIN_CALLER
+    if found.get("role") == "staff":
+        return Caller("staff", found.get("event_id") or None, found.get("token_id") or None, found.get("label") or None)
+    raise Forbidden()

@@ -14,6 +14,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.ValidationFailed: 422,
     errors.IdempotencyKeyReused: 422,
     errors.NotFound: 404,
+    errors.Forbidden: 403,
     errors.Conflict: 409,
     errors.ServiceUnavailable: 503,
 }

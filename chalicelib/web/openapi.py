@@ -28,6 +28,12 @@ TICKET_TOKEN = {
     "description": "电子票令牌（二维码内容的最后一段），大小写不敏感",
     "schema": {"type": "string", "maxLength": 200},
 }
+REGISTRATION_ID_PARAMETER = {
+    "name": "registration_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"},
+}
 IDEMPOTENCY_KEY = {
     "name": "Idempotency-Key",
     "in": "header",
@@ -114,12 +120,13 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "summary": "实时统计（管理员或本活动的工作人员）",
             "operationId": "eventStats",
             "security": ADMIN,
-            "parameters": [EVENT_ID],
+            "parameters": [EVENT_ID, {"in": "query", "schema": requests.StatsQuerySchema}],
             "responses": {
-                "200": _ok("统计", replies.StatsSchema),
+                "200": _ok("统计：按身份、签到口和 10 分钟时段的入场人数", replies.StatsSchema),
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,
+                "422": INVALID,
             },
         },
     },
@@ -129,11 +136,77 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "operationId": "createStaffToken",
             "security": ADMIN,
             "parameters": [EVENT_ID],
+            "requestBody": {
+                "required": False,
+                "content": {"application/json": {"schema": requests.StaffTokenCreateSchema}},
+            },
             "responses": {
                 "201": _ok("令牌与扫码页链接（令牌在 # 之后，不会发往服务器）", replies.StaffTokenSchema),
+                "400": BAD_JSON,
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,
+                "409": _error("活动已结束（event_ended）"),
+                "422": INVALID,
+            },
+        },
+        "get": {
+            "summary": "本活动的签到链接（不含令牌本身）",
+            "operationId": "listStaffTokens",
+            "security": ADMIN,
+            "parameters": [EVENT_ID],
+            "responses": {
+                "200": _ok("签到链接列表", replies.StaffTokenListSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/events/{event_id}/staff-tokens/{token_id}": {
+        "delete": {
+            "summary": "撤销签到链接（本地立即生效；部署后至多 60 秒）",
+            "operationId": "revokeStaffToken",
+            "security": ADMIN,
+            "parameters": [
+                EVENT_ID,
+                {"name": "token_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 40}},
+            ],
+            "responses": {
+                "204": {"description": "已撤销（重复撤销同样返回 204）"},
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+            },
+        },
+    },
+    "/events/{event_id}/audit": {
+        "get": {
+            "summary": "操作日志（最新在前；不含手机号、电子票或令牌）",
+            "operationId": "auditLog",
+            "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": requests.AuditQuerySchema}],
+            "responses": {
+                "200": _ok("一页日志", replies.AuditListSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/registrations/{registration_id}/cancel": {
+        "post": {
+            "summary": "主办方取消报名（与电子票取消效果相同：释放座位并递补候补）",
+            "operationId": "cancelRegistration",
+            "security": ADMIN,
+            "parameters": [EVENT_ID, REGISTRATION_ID_PARAMETER],
+            "responses": {
+                "200": _ok("已取消", replies.CancelResultSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
+                "409": _error("已签到的报名不能取消"),
             },
         },
     },
@@ -202,12 +275,20 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/events/{event_id}/registrations": {
         "get": {
-            "summary": "报名列表（可按状态筛选，游标分页）",
+            "summary": "报名列表与搜索（姓名的一部分、手机号后 4 位或报名编号；按状态、身份筛选；游标分页）。"
+            "本活动的签到口令牌也可搜索，但看不到完整手机号",
             "operationId": "listRegistrations",
             "security": ADMIN,
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.RegistrationListQuerySchema}],
             "responses": {
-                "200": _ok("一页报名", replies.RegistrationListSchema),
+                "200": {
+                    "description": "一页报名（管理员：完整字段；签到口：无手机号）",
+                    "content": {
+                        "application/json": {
+                            "schema": {"oneOf": [replies.RegistrationListSchema, replies.RegistrationGateListSchema]}
+                        }
+                    },
+                },
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,
@@ -247,12 +328,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "security": ADMIN,
             "parameters": [
                 EVENT_ID,
-                {
-                    "name": "registration_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"},
-                },
+                REGISTRATION_ID_PARAMETER,
             ],
             "responses": {
                 "204": {"description": "已删除（重复删除同样返回 204）"},
@@ -337,7 +413,9 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
     "/admin": _page("主办方控制台：登录（粘贴管理员令牌）与活动列表", "adminPage", []),
-    "/admin/events/{event_id}": _page("主办方控制台：单个活动（概览、编辑、报名名单、签到口、日志）", "adminEventPage", [EVENT_ID]),
+    "/admin/events/{event_id}": _page(
+        "主办方控制台：单个活动（概览、编辑、报名名单、签到口、日志）", "adminEventPage", [EVENT_ID]
+    ),
     "/static/{name}": {
         "get": {
             "summary": "页面静态资源",

@@ -250,8 +250,41 @@ def scanner_page(event_id: str) -> tuple[int, str]:
 # --- /admin, /admin/events/{event_id}: the organiser console ---------------------------------
 
 
+# Console URLs are relative to the page's own depth, so they keep API Gateway's stage prefix:
+# /admin sits at the root (`./events`), /admin/events/{id} two folders down (`../../events`).
+ADMIN_ROOT = "./"
+ADMIN_EVENT_ROOT = "../../"
+CONSOLE_KIND_LABELS = {"award_ceremony": "颁奖典礼", "collector_exchange": "收藏交流会"}
+
+
+def console_asset_url(name: str, root: str) -> str:
+    """`asset_url` (which is `../static/…`, right for pages one folder deep) from a console page."""
+    return root + asset_url(name).removeprefix("../")
+
+
+def _console_context(root: str) -> dict[str, object]:
+    return {
+        "root": root,
+        "console_asset": lambda name: console_asset_url(name, root),
+        "kind_labels": CONSOLE_KIND_LABELS,
+        "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
+        "role_labels": ROLE_LABELS_ZH,
+        "default_retention_days": DEFAULT_RETENTION_DAYS,
+    }
+
+
+def _console_data(root: str, **extra: object) -> dict[str, object]:
+    return {
+        "root": root,
+        "kinds": CONSOLE_KIND_LABELS,
+        "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
+        "roles_zh": ROLE_LABELS_ZH,
+        **extra,
+    }
+
+
 def render_admin() -> str:
-    return _render("admin.html")
+    return _render("admin.html", page_data=_console_data(ADMIN_ROOT), **_console_context(ADMIN_ROOT))
 
 
 def admin_page() -> tuple[int, str]:
@@ -261,7 +294,9 @@ def admin_page() -> tuple[int, str]:
 
 
 def render_admin_event(event_id: str) -> str:
-    return _render("admin_event.html", event_id=event_id)
+    root = ADMIN_EVENT_ROOT
+    data = _console_data(root, event_id=event_id, qr_lib=console_asset_url("qrcode-generator.js", root))
+    return _render("admin_event.html", page_data=data, event_id=event_id, **_console_context(root))
 
 
 def admin_event_page(event_id: str) -> tuple[int, str]:

@@ -13,8 +13,9 @@ import requests
 from chalicelib import config
 from devtools.samples import registration_body
 
-EN = "registration_id,status,name,phone,role,party_size,city,organization,items,registered_at,checked_in_at,gate"
-ZH = "报名编号,状态,姓名,手机号,身份,人数,城市,单位,藏品,报名时间,签到时间,签到口"
+EN = ("registration_id,status,name,phone,role,party_size,city,organization,items,registered_at,checked_in_at,gate,"
+      "seat,checked_in_heads,source,checked_in_by")
+ZH = "报名编号,状态,姓名,手机号,身份,人数,城市,单位,藏品,报名时间,签到时间,签到口,座位,已签到人数,来源,签到人"
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\n", "\x00")
 
 
@@ -108,7 +109,7 @@ def test_bad_export_parameters_and_auth(stack, admin, exchange):
     assert admin.get("/events/no-such-event/attendees.csv").status_code == 404
     assert stack.session().get(f"/events/{eid}/attendees.csv").status_code == 401
     staff = stack.session(admin.post(f"/events/{eid}/staff-tokens").json()["token"])
-    for path in ("attendees.csv", "attendees.xlsx", "registrations"):
+    for path in ("attendees.csv", "attendees.xlsx", "audit", "staff-tokens"):
         assert staff.get(f"/events/{eid}/{path}").status_code == 403
 
 

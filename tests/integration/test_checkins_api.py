@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.domain import tokens
 from devtools.samples import registration_body
-from tests.helpers import run_concurrently
+from tests.helpers import BASE_STATS, run_concurrently
 
 
 @pytest.fixture
@@ -173,8 +173,9 @@ def test_stats_count_registrations_and_seats(admin, public, make_event):
     checkin(admin, eid, a["ticket_token"])
     stats = admin.get(f"/events/{eid}/stats")
     assert stats.status_code == 200
-    assert stats.json() == {"confirmed": 2, "waitlisted": 1, "cancelled": 1, "checked_in": 1,
-                            "seats_confirmed": 3, "seats_remaining": 1}
+    counts = {name: stats.json()[name] for name in BASE_STATS}
+    assert counts == {"confirmed": 2, "waitlisted": 1, "cancelled": 1, "checked_in": 1,
+                      "seats_confirmed": 3, "seats_remaining": 1}
     assert b["status"] == "confirmed"
 
 

@@ -9,6 +9,7 @@ import pytest
 from chalicelib.domain import clock
 from chalicelib.storage import registrations as registration_store
 from devtools.samples import registration_body
+from tests.helpers import BASE_STATS
 
 
 def test_erasing_a_confirmed_registration_frees_the_seat_and_keeps_counts(admin, public, make_event, db):
@@ -31,7 +32,7 @@ def test_erasing_a_confirmed_registration_frees_the_seat_and_keeps_counts(admin,
     assert public.get(f"/tickets/{first['ticket_token']}").status_code == 404
     assert public.get(f"/tickets/{waiting['ticket_token']}").json()["status"] == "confirmed"
     stats = admin.get(f"/events/{eid}/stats").json()
-    assert stats == {"confirmed": 1, "waitlisted": 0, "cancelled": 1, "checked_in": 0,
+    assert {name: stats[name] for name in BASE_STATS} == {"confirmed": 1, "waitlisted": 0, "cancelled": 1, "checked_in": 0,
                      "seats_confirmed": 1, "seats_remaining": 0}
     assert admin.delete(f"/events/{eid}/registrations/{first['registration_id']}").status_code == 204
     rows = admin.get(f"/events/{eid}/attendees.csv").content.decode("utf-8-sig").splitlines()

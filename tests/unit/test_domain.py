@@ -68,7 +68,12 @@ def test_retention_expiry_counts_from_the_event_end():
 def test_stats_and_counts_agree():
     event = Event.from_mapping({**EVENT_FIELDS, "seats_confirmed": 7, "confirmed_count": 4, "waitlisted_count": 2,
              "cancelled_count": 1, "checked_in_count": 3})
-    assert replies.STATS.dump(event.stats) == {"confirmed": 4, "waitlisted": 2, "cancelled": 1, "checked_in": 3,
-                                         "seats_confirmed": 7, "seats_remaining": 3}
+    dumped = replies.STATS.dump(event.stats)
+    assert {name: dumped[name] for name in ("confirmed", "waitlisted", "cancelled", "checked_in",
+                                            "seats_confirmed", "seats_remaining")} == {
+        "confirmed": 4, "waitlisted": 2, "cancelled": 1, "checked_in": 3, "seats_confirmed": 7, "seats_remaining": 3}
+    # SPEC §4 adds heads and the breakdowns; an event's roles are listed even before anyone registers.
+    assert dumped["checked_in_heads"] == 0 and dumped["by_gate"] == {} and dumped["timeline"] == []
+    assert set(dumped["by_role"]) == {"guest", "media"}
     assert replies.EVENT.dump(event)["counts"] == {"seats_confirmed": 7, "seats_remaining": 3,
                                                     "waitlisted": 2, "checked_in": 3}
