@@ -32,6 +32,11 @@ app = Chalice(app_name="baoming")
 app.api.binary_types = http.BINARY_TYPES
 
 
+@app.middleware("http")
+def errors_in_contract_shape(event, get_response):
+    return http.in_contract_shape(get_response(event))
+
+
 def route(path, **options):
     """`app.route` for a view whose domain errors become the SPEC's error JSON."""
 

@@ -24,6 +24,8 @@ class Settings:
     # Lambda answers at most 6 MB synchronously; larger exports go to S3 behind a 303.
     export_inline_max_bytes: int
     export_url_seconds: int
+    # Seconds to wait for a DynamoDB/S3 response before one retry and then a 503.
+    aws_read_timeout: float
 
 
 def _optional(name: str) -> str | None:
@@ -47,6 +49,7 @@ def settings() -> Settings:
         export_bucket=os.environ.get("EXPORT_BUCKET", "baoming-exports"),
         export_inline_max_bytes=int(os.environ.get("EXPORT_INLINE_MAX_BYTES", str(4_000_000))),
         export_url_seconds=int(os.environ.get("EXPORT_URL_SECONDS", "300")),
+        aws_read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "2")),
     )
 
 

@@ -33,6 +33,10 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "EXPORT_BUCKET": f"{prefix}-exports-{uuid.uuid4().hex[:8]}",
+        # The embedded store serialises every request; under a 32-thread burst on a loaded 2-core
+        # machine a reply can take longer than the deployed 2 s, and a timed-out write retried by
+        # botocore would be refused as a duplicate (moto ignores ClientRequestToken).
+        "AWS_READ_TIMEOUT": "10",
     }
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)

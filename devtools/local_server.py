@@ -2,8 +2,8 @@
 
 1. TCP_NODELAY: http.server sends headers and body in separate writes; with Nagle's
    algorithm and delayed ACKs every keep-alive response waits ~40 ms.
-2. An authorizer failing with "Unauthorized" is a 401, as in API Gateway (chalice local
-   would drop the connection).
+2. An authorizer failing with "Unauthorized" is a 401, and with anything else a 503, as in
+   API Gateway with infra/'s gateway responses (chalice local would drop the connection).
 3. Gateway-generated errors use baoming's error JSON, like the GatewayResponses in infra/.
 """
 from __future__ import annotations
@@ -32,7 +32,15 @@ GATEWAY_ERRORS = {
     "UnauthorizedException": (401, {"error": "unauthorized", "message": "请提供有效的令牌（Authorization: Bearer …）"}),
     "AccessDeniedException": (403, {"error": "forbidden", "message": "此令牌无权访问该资源"}),
     "MissingAuthenticationToken": (404, {"error": "not_found", "message": "找不到该地址"}),
+    "AuthorizerFailureException": (503, {"error": "service_unavailable", "message": "系统繁忙，请稍后重试"}),
 }
+
+
+class AuthorizerFailure(LocalGatewayException):
+    """The authorizer raised something other than Unauthorized (say, DynamoDB is unreachable):
+    API Gateway answers AUTHORIZER_FAILURE, which infra/ maps to a 503 with Retry-After."""
+
+    CODE = 500
 
 
 class GatewayLikeAuthorizer(LocalGatewayAuthorizer):
@@ -46,7 +54,7 @@ class GatewayLikeAuthorizer(LocalGatewayAuthorizer):
                 raise NotAuthorizedError(
                     {"x-amzn-ErrorType": "UnauthorizedException"}, b'{"message":"Unauthorized"}'
                 ) from error
-            raise
+            raise AuthorizerFailure({"x-amzn-ErrorType": "AuthorizerFailureException"}) from error
 
 
 class GatewayLike(LocalGateway):
@@ -68,11 +76,10 @@ class NoDelayChaliceHandler(ChaliceRequestHandler):
         if error_type == "UnauthorizedException" and error.CODE == 403:
             error_type = "MissingAuthenticationToken"
         status, body = GATEWAY_ERRORS.get(error_type, (error.CODE, {"error": "gateway_error", "message": "网关错误"}))
-        self._send_http_response(
-            status,
-            {"Content-Type": "application/json; charset=utf-8"},
-            json.dumps(body, ensure_ascii=False),
-        )
+        headers = {"Content-Type": "application/json; charset=utf-8"}
+        if status == 503:
+            headers["Retry-After"] = "2"
+        self._send_http_response(status, headers, json.dumps(body, ensure_ascii=False))
 
     def __getattr__(self, name: str) -> Any:
         # Methods Chalice has no handler for (TRACE, CONNECT, ...): a JSON 405, not http.server's HTML 501.
@@ -127,3 +134,22 @@ class ServerThread:
         self.server.shutdown()
         self.server.server.server_close()
         self._thread.join(timeout=5)
+
+
+def serve_in_foreground() -> None:
+    """`python -m devtools.local_server`: the app alone on 127.0.0.1:$PORT (0 = any free port),
+    configured entirely by the environment; prints its base URL, then serves until killed.
+    Tests use it to run the app against a store that is down or hung."""
+    import os
+
+    from app import app
+    from devtools.stage import chalice_config
+
+    server = make_server(app, chalice_config("local"), port=int(os.environ.get("PORT", "0")))
+    host, port = server.server.server_address[:2]
+    print(f"http://{host}:{port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    serve_in_foreground()

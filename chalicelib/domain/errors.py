@@ -47,6 +47,11 @@ class InvalidRequest(DomainError):
     message = "请求体不是有效的 JSON"
 
 
+class PayloadTooLarge(DomainError):
+    code = "payload_too_large"
+    message = "请求体过大（上限 256 KB）"
+
+
 class ValidationFailed(DomainError):
     code = "validation_error"
     message = "提交的内容有误，请检查标出的字段"

@@ -100,6 +100,7 @@ class AwareTime(fields.AwareDateTime):
                 kwargs,
                 invalid="须为 ISO 8601 时间，例如 2026-12-20T19:00:00+08:00",
                 invalid_awareness="时间须带时区偏移，例如 +08:00",
+                out_of_range="时间须在 2000 年至 2099 年之间",
             ),
         )
 
@@ -108,10 +109,28 @@ class AwareTime(fields.AwareDateTime):
         if not isinstance(value, str) or len(value) > 40:
             raise self.make_error("invalid")
         moment = super()._deserialize(value, attr, data, **kwargs)
+        # Years near 1 or 9999 overflow date arithmetic later (retention, token expiry).
+        if not 2000 <= moment.astimezone(clock.SHANGHAI).year <= 2099:
+            raise self.make_error("out_of_range")
         return clock.to_shanghai_iso(moment)
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
         return value
+
+
+class BoundedList(fields.List):
+    """A list whose length is checked before any element is validated, so 15,000 elements
+    cost one error message, not 15,000 of them."""
+
+    def __init__(self, inner: fields.Field, max_length: int, too_long: str, **kwargs: Any):
+        self.max_length = max_length
+        kwargs.setdefault("metadata", {})["maxItems"] = max_length
+        super().__init__(inner, **_with_messages(kwargs, invalid="须为列表", too_long=too_long))
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list) and len(value) > self.max_length:
+            raise self.make_error("too_long")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StrictSchema(Schema):

@@ -12,6 +12,7 @@ from chalicelib.domain import registrations as registration_rules
 from chalicelib.schemas.fields import (
     SLUG,
     AwareTime,
+    BoundedList,
     CleanText,
     MainlandMobile,
     PersonName,
@@ -41,9 +42,11 @@ def _kind(**kwargs: Any) -> fields.String:
 
 
 def _roles(**kwargs: Any) -> fields.List:
-    return fields.List(
+    return BoundedList(
         fields.String(error_messages=zh_messages(invalid="须为文本")),
-        validate=validate.Length(min=1, max=10, error="至少选择一个身份"),
+        max_length=10,
+        too_long="身份最多 10 个",
+        validate=validate.Length(min=1, error="至少选择一个身份"),
         error_messages=zh_messages(invalid="须为身份列表"),
         **kwargs,
     )
@@ -143,9 +146,10 @@ class AwardRegistrationSchema(RegistrationFieldsSchema):
 
 class CollectorRegistrationSchema(RegistrationFieldsSchema):
     role = _role(event_rules.COLLECTOR_EXCHANGE)
-    items = fields.List(
+    items = BoundedList(
         fields.Nested(CollectionItemSchema),
-        validate=validate.Length(max=20, error="最多登记 20 件藏品"),
+        max_length=registration_rules.MAX_ITEMS,
+        too_long=f"最多登记 {registration_rules.MAX_ITEMS} 件藏品",
         error_messages=zh_messages(invalid="须为藏品列表"),
     )
 

@@ -7,9 +7,65 @@ for the life of the Lambda container.
 from __future__ import annotations
 
 import functools
+import logging
 from typing import Any
 
 from chalicelib.config import settings
+from chalicelib.domain.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+
+# Failures that say "not now" rather than "no": the request may succeed if retried later.
+UNAVAILABLE_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "LimitExceededException",
+        "SlowDown",
+        "RequestTimeout",
+    }
+)
+
+
+class GuardedClient:
+    """A boto3 client whose transient failures (unreachable, timed out, throttled, 5xx) become
+    the domain's ServiceUnavailable, answered as 503 with Retry-After. Every other error — a
+    failed condition, a cancelled transaction — passes through for storage to decide on."""
+
+    def __init__(self, client: Any):
+        self._client = client
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            from botocore.exceptions import BotoCoreError, ClientError
+
+            try:
+                return attribute(*args, **kwargs)
+            except BotoCoreError as error:  # connection refused or reset, timeouts
+                logger.warning("%s.%s failed: %s", type(self._client).__name__, name, type(error).__name__)
+                raise ServiceUnavailable() from error
+            except ClientError as error:
+                status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+                if error.response.get("Error", {}).get("Code") in UNAVAILABLE_CODES or status >= 500:
+                    logger.warning(
+                        "%s.%s failed: %s",
+                        type(self._client).__name__,
+                        name,
+                        error.response.get("Error", {}).get("Code"),
+                    )
+                    raise ServiceUnavailable() from error
+                raise
+
+        return call
 
 
 @functools.cache
@@ -19,19 +75,23 @@ def client(service: str) -> Any:
 
     cfg = settings()
     endpoint = {"dynamodb": cfg.dynamodb_endpoint, "s3": cfg.s3_endpoint}.get(service)
-    return boto3.session.Session().client(
-        service,
-        region_name=cfg.region,
-        endpoint_url=endpoint,
-        config=Config(
-            retries={"max_attempts": 3, "mode": "standard"},
-            connect_timeout=2,
-            read_timeout=5,
-            max_pool_connections=64,
-            # A local endpoint is an IP and port: bucket names can't be host names there.
-            s3={"addressing_style": "path"} if endpoint else None,
-            signature_version="s3v4" if service == "s3" else None,
-        ),
+    # Bounded: connect 1 s, read 2 s, two attempts with standard backoff — an unreachable or hung
+    # store is a 503 within about 5 s, not a request held until API Gateway's 29 s limit.
+    return GuardedClient(
+        boto3.session.Session().client(
+            service,
+            region_name=cfg.region,
+            endpoint_url=endpoint,
+            config=Config(
+                retries={"total_max_attempts": 2, "mode": "standard"},
+                connect_timeout=1,
+                read_timeout=cfg.aws_read_timeout,
+                max_pool_connections=64,
+                # A local endpoint is an IP and port: bucket names can't be host names there.
+                s3={"addressing_style": "path"} if endpoint else None,
+                signature_version="s3v4" if service == "s3" else None,
+            ),
+        )
     )
 
 

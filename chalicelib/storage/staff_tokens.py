@@ -5,6 +5,7 @@ Only the token's hash is stored. Revoking deletes the lookup item, so the token 
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,6 +62,7 @@ def put(token_hash: str, event_id: str, info: StaffTokenInfo, expires_epoch: int
                     "expires_iso": info.expires_at,
                     "token_hash": token_hash,
                     "expires_at": expires_epoch,
+                    "created_ns": time.time_ns(),  # the list's order (created_at is to the second)
                 }
             ),
         ]
@@ -92,12 +94,14 @@ def list_for_event(event_id: str) -> list[StaffTokenInfo]:
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :gate)",
         "ExpressionAttributeValues": to_dynamo({":pk": event_items.partition(event_id), ":gate": INFO_PREFIX}),
     }
-    found: list[StaffTokenInfo] = []
+    found: list[tuple[int, StaffTokenInfo]] = []
     while True:
         response = dynamo.client().query(**kwargs)
-        found.extend(_info(from_dynamo(raw)) for raw in response.get("Items", []))
+        for raw in response.get("Items", []):
+            item = from_dynamo(raw)
+            found.append((int(item.get("created_ns", 0)), _info(item)))
         if "LastEvaluatedKey" not in response:
-            return sorted(found, key=lambda info: info.created_at)
+            return [info for _, info in sorted(found, key=lambda pair: pair[0])]
         kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 

@@ -9,11 +9,14 @@ from typing import Any
 
 from chalice.app import Response
 
-from chalicelib.domain.errors import DomainError, InvalidRequest
-from chalicelib.web.errors import status_of
+from chalicelib.domain.errors import DomainError, InvalidRequest, PayloadTooLarge
+from chalicelib.web.errors import RETRY_AFTER_SECONDS, framework_error, status_of
 
 JSON_TYPE = "application/json; charset=utf-8"
-MAX_BODY_BYTES = 64 * 1024
+MAX_BODY_BYTES = 256 * 1024
+# JSON nested deeper than any request of the API needs; deeper input is refused before parsing
+# (Python's parser would raise RecursionError at ~1,000 levels).
+MAX_JSON_DEPTH = 32
 # Personal data: never stored by shared caches or proxies.
 PRIVATE = {"Cache-Control": "no-store"}
 # Page assets: short-lived cache, so a deploy reaches phones within the hour.
@@ -53,14 +56,40 @@ def content_response(content: bytes | str, content_type: str, headers: dict[str,
     )
 
 
+def json_depth(text: bytes | str) -> int:
+    """The deepest nesting of brackets outside strings, without parsing (linear, no recursion)."""
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif byte in (0x5D, 0x7D):
+            depth -= 1
+    return deepest
+
+
 def read_json(raw_body: bytes | str | None) -> Any:
     if not raw_body:
         raise InvalidRequest(message="请求体不能为空")
     if len(raw_body) > MAX_BODY_BYTES:
-        raise InvalidRequest(message="请求体过大")
+        raise PayloadTooLarge()
+    if json_depth(raw_body) > MAX_JSON_DEPTH:
+        raise InvalidRequest(message=f"JSON 嵌套过深（最多 {MAX_JSON_DEPTH} 层）")
     try:
         return json.loads(raw_body)
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, UnicodeDecodeError, RecursionError) as error:
         raise InvalidRequest() from error
 
 
@@ -73,7 +102,26 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 
 def error_response(error: DomainError) -> Response:
-    return json_response(error.body(), status=status_of(error))
+    status = status_of(error)
+    return json_response(error.body(), status=status, headers=_retry_after(status))
+
+
+def _retry_after(status: int) -> dict[str, str]:
+    return {"Retry-After": RETRY_AFTER_SECONDS} if status in (429, 503) else {}
+
+
+def in_contract_shape(response: Response) -> Response:
+    """A response Chalice made itself (405, 415, its 400 for a binary Accept, an unhandled
+    exception's 500: `{"Code", "Message"}` in English) in the SPEC's error JSON, in Chinese."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and set(body) == {"Code", "Message"}:
+        headers = {name: str(value) for name, value in response.headers.items() if name.lower() != "content-type"}
+        return json_response(
+            framework_error(response.status_code),
+            response.status_code,
+            {**headers, **_retry_after(response.status_code)},
+        )
+    return response
 
 
 def no_content() -> Response:
@@ -81,9 +129,13 @@ def no_content() -> Response:
 
 
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        body=html, status_code=status, headers={"Content-Type": HTML_TYPE, **PAGE_SECURITY, **(headers or {})}
-    )
+    all_headers: dict[str, str | list[str]] = {
+        "Content-Type": HTML_TYPE,
+        **PAGE_SECURITY,
+        **_retry_after(status),
+        **(headers or {}),
+    }
+    return Response(body=html, status_code=status, headers=all_headers)
 
 
 def reply(schema: Any, value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:

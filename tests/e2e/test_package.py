@@ -72,9 +72,18 @@ def test_table_bucket_and_api_settings(packaged):
     assert env["TABLE_NAME"] == {"Ref": "BaomingTable"}
     assert env["ADMIN_TOKEN_PARAM"] == {"Fn::Sub": "/baoming/${Stage}/admin-token"}
     assert "ADMIN_TOKEN" not in env and "TOKEN_SIGNING_KEYS" not in env
-    gateway = {r["Properties"]["ResponseType"]: r["Properties"]["StatusCode"]
-               for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"}
-    assert gateway == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404"}
+    responses = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
+    gateway = {r["ResponseType"]: r.get("StatusCode") for r in responses}
+    assert gateway == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404",
+                       "AUTHORIZER_FAILURE": "503", "AUTHORIZER_CONFIGURATION_ERROR": "503", "THROTTLED": "429",
+                       "REQUEST_TOO_LARGE": "413", "UNSUPPORTED_MEDIA_TYPE": "415",
+                       "DEFAULT_4XX": None, "DEFAULT_5XX": None}  # the defaults keep the gateway's status
+    for response in responses:  # every gateway error speaks the contract, in Chinese
+        body = json.loads(response["ResponseTemplates"]["application/json"])
+        assert set(body) == {"error", "message"} and any("\u4e00" <= ch <= "\u9fff" for ch in body["message"])
+    assert {r["ResponseType"] for r in responses
+            if r.get("ResponseParameters", {}).get("gatewayresponse.header.Retry-After")} == {
+        "AUTHORIZER_FAILURE", "AUTHORIZER_CONFIGURATION_ERROR", "THROTTLED", "DEFAULT_5XX"}
 
 
 def test_zip_ships_bytecode_and_nothing_dev_only(packaged):

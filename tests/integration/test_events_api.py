@@ -154,7 +154,8 @@ BAD_BODIES = [
     (json.dumps({"title": "x" * 5000}).encode(), 422, "title"),
     (json.dumps({"event_id": "Bad Slug!"}).encode(), 422, "event_id"),
     (json.dumps({"ends_at": "2027-03-01T18:00:00+08:00"}).encode(), 422, "ends_at"),
-    (b"{" + b'"title": "' + b"x" * 70000 + b'"}', 400, None),
+    (b"{" + b'"title": "' + b"x" * 70000 + b'"}', 422, None),  # under the 256 KB limit: a field error
+    (b"{" + b'"title": "' + b"x" * 300_000 + b'"}', 413, None),  # SPEC §10: over 256 KB
 ]
 
 
