@@ -22,7 +22,19 @@ MAX_ITEMS = 20
 
 # What identifies a person; erasure removes exactly these and keeps the anonymous rest.
 # `search_terms` holds the characters of the name (the search index's keys).
-PERSONAL_FIELDS = ("name", "phone", "phone_guard", "city", "organization", "note", "items", "search_terms")
+# `idempotency_record` points at the record of the request that made it, which holds a MAC of
+# the body (name and phone) for a day: erasure deletes that record too.
+PERSONAL_FIELDS = (
+    "name",
+    "phone",
+    "phone_guard",
+    "city",
+    "organization",
+    "note",
+    "items",
+    "search_terms",
+    "idempotency_record",
+)
 
 # How a registration came in.
 FORM, INVITE, IMPORT = "form", "invite", "import"
@@ -62,6 +74,7 @@ class Registration:
     seat: str | None = None
     answers: dict[str, Any] | None = None
     search_terms: list[str] | None = None
+    idempotency_record: str | None = None
     erased: bool = False
     erased_at: str | None = None
 

@@ -10,6 +10,7 @@ Records expire by TTL after 24 hours.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from chalicelib.domain import tokens
 from chalicelib.domain.errors import (
     DomainError,
     IdempotencyInProgress,
@@ -42,9 +44,22 @@ def check_key(key: str) -> str:
     return key
 
 
-def body_fingerprint(body: Any) -> str:
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+def body_fingerprint(body: Any, kid: str | None = None) -> str:
+    """`<key id>:<HMAC of the canonical body>`: a keyed MAC, so a record can't be matched
+    against guessed names and phones the way a bare SHA-256 could."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    ring = tokens.keyring()
+    kid = kid or ring.active_id
+    tag = ring.mac(kid, "idempotency-body", canonical)
+    return f"{kid}:{tag.hex()}" if tag is not None else ""
+
+
+def _same_body(recorded: str, body: Any) -> bool:
+    kid, colon, _ = recorded.partition(":")
+    if not colon:  # written before fingerprints were keyed
+        canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hmac.compare_digest(recorded, hashlib.sha256(canonical.encode("utf-8")).hexdigest())
+    return hmac.compare_digest(recorded, body_fingerprint(body, kid))
 
 
 def _replay(response: str, from_record: Callable[[Any], Result]) -> Result:
@@ -62,12 +77,14 @@ def run_once(
     scope: str,
     key: str,
     body: Any,
-    operation: Callable[[], Result],
+    operation: Callable[[str], Result],
     to_record: Callable[[Result], Any],
     from_record: Callable[[Any], Result],
 ) -> Result:
     """Run `operation` at most once per (scope, key).
 
+    `operation` gets the record's id, so what it creates can point back to the record (erasing
+    a registration deletes the idempotency record of the request that made it).
     `to_record`/`from_record` turn the result into what the record keeps and back, so a
     caller keeps secrets out of it (a ticket token is re-derived on replay, never stored).
     """
@@ -79,7 +96,7 @@ def run_once(
         existing = records.claim(record_key, fingerprint, now, now + RECORD_TTL_SECONDS, now + IN_PROGRESS_SECONDS)
         if existing is None:
             break
-        if existing.body_hash and existing.body_hash != fingerprint:
+        if existing.body_hash and not _same_body(existing.body_hash, body):
             raise IdempotencyKeyReused(fields={"Idempotency-Key": [IdempotencyKeyReused.message]})
         if existing.completed and existing.response:
             return _replay(existing.response, from_record)
@@ -87,7 +104,7 @@ def run_once(
             raise IdempotencyInProgress()
         time.sleep(0.05)
     try:
-        result = operation()
+        result = operation(records.record_id(record_key))
     except ServiceUnavailable:
         records.release(record_key)
         raise

@@ -42,7 +42,12 @@ def register(event_id: str, body: Any, idempotency_key: str | None = None) -> Is
     if idempotency_key is None:
         return _register(event_id, body)
     return idempotency.run_once(
-        f"register:{event_id}", idempotency_key, body, lambda: _register(event_id, body), _record_of, _reissued
+        f"register:{event_id}",
+        idempotency_key,
+        body,
+        lambda record: _register(event_id, body, record),
+        _record_of,
+        _reissued,
     )
 
 
@@ -63,7 +68,9 @@ def _validated(event: Event, body: Any) -> dict[str, Any]:
     return data
 
 
-def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Registration:
+def _new_registration(
+    event: Event, data: Mapping[str, Any], status: str, idempotency_record: str | None = None
+) -> Registration:
     stamp = clock.now_iso()
     terms = [
         *name_terms(data["name"]),
@@ -88,6 +95,7 @@ def _new_registration(event: Event, data: Mapping[str, Any], status: str) -> Reg
         expires_at=event.retention_expiry(),
         source=FORM,
         search_terms=terms,
+        idempotency_record=idempotency_record,
     )
 
 
@@ -95,14 +103,14 @@ def _issued(registration: Registration) -> IssuedTicket:
     return tickets.issue(registration.registration_id, registration.event_id, registration.status)
 
 
-def _register(event_id: str, body: Any) -> IssuedTicket:
+def _register(event_id: str, body: Any, idempotency_record: str | None = None) -> IssuedTicket:
     event = events.recent_event(event_id)
     data = _validated(event, body)
     if not event.registration_is_open(clock.now()):
         raise RegistrationClosed()
     for attempt in range(MAX_ATTEMPTS):
         if event.fits_now(data.get("party_size", 1)):
-            registration = _new_registration(event, data, CONFIRMED)
+            registration = _new_registration(event, data, CONFIRMED, idempotency_record)
             try:
                 registration_store.insert_confirmed(
                     registration, event.capacity, require_empty_waitlist=event.waitlist, name_key=name_key(data["name"])
@@ -118,14 +126,16 @@ def _register(event_id: str, body: Any) -> IssuedTicket:
                 continue
         if not event.waitlist:
             raise EventFull()
-        return _join_waitlist(event, data)
+        return _join_waitlist(event, data, idempotency_record)
     raise ServiceUnavailable()
 
 
-def _join_waitlist(event: Event, data: Mapping[str, Any]) -> IssuedTicket:
+def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: str | None) -> IssuedTicket:
     for attempt in range(MAX_ATTEMPTS):
         position = event_store.claim_waitlist_position(event.event_id)
-        registration = replace(_new_registration(event, data, WAITLISTED), waitlist_position=position)
+        registration = replace(
+            _new_registration(event, data, WAITLISTED, idempotency_record), waitlist_position=position
+        )
         try:
             registration_store.insert_waitlisted(registration, name_key=name_key(data["name"]))
         except WriteConflict:

@@ -36,6 +36,15 @@ def record_key(scope: str, key: str) -> dict[str, str]:
     return {"pk": f"IDEM#{digest}", "sk": "IDEM"}
 
 
+def record_id(record: Mapping[str, str]) -> str:
+    """How other items point at a record (its partition key)."""
+    return record["pk"]
+
+
+def key_of(record_id: str) -> dict[str, str]:
+    return {"pk": record_id, "sk": "IDEM"}
+
+
 def claim(
     record: Mapping[str, str], body_hash: str, now: int, expires_at: int, in_progress_until: int
 ) -> IdempotencyRecord | None:

@@ -29,6 +29,7 @@ from chalicelib.domain.registrations import (
 )
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
+from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
 
@@ -98,11 +99,15 @@ def _search_puts(registration: Registration, name_key: str) -> list[dict[str, An
     ]
 
 
-def _search_deletes(registration: Registration) -> list[dict[str, Any]]:
-    return [
+def _copies_deletes(registration: Registration) -> list[dict[str, Any]]:
+    """Deletes of what else holds the person's data: search entries, the idempotency record."""
+    deletes = [
         {"Delete": {"Key": to_dynamo(search_key(registration.event_id, term, registration.registration_id))}}
         for term in registration.search_terms or ()
     ]
+    if registration.idempotency_record:
+        deletes.append({"Delete": {"Key": to_dynamo(idempotency_records.key_of(registration.idempotency_record))}})
+    return deletes
 
 
 def _event_update(
@@ -381,7 +386,7 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
         actions.append({"Delete": {"Key": to_dynamo(waitlist_key(event_id, registration.waitlist_position))}})
     actions.append(_event_update(event_id, sets, counters, counter_values))
     if erase:
-        actions.extend(_search_deletes(registration))
+        actions.extend(_copies_deletes(registration))
     try:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
@@ -409,7 +414,7 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
-    actions.extend(_search_deletes(registration))
+    actions.extend(_copies_deletes(registration))
     try:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
