@@ -2,7 +2,7 @@
 
 from typing import TYPE_CHECKING
 
-from chalice.app import Chalice, Request
+from chalice.app import Chalice, Rate, Request
 
 from chalicelib import logs
 from chalicelib.web import auth, http
@@ -11,7 +11,17 @@ from chalicelib.web.lazy import lazy_module
 
 if TYPE_CHECKING:
     from chalicelib.schemas import replies
-    from chalicelib.services import attendees, audit, checkins, events, privacy, registrations, staff, tickets
+    from chalicelib.services import (
+        attendees,
+        audit,
+        checkins,
+        events,
+        privacy,
+        registrations,
+        retention,
+        staff,
+        tickets,
+    )
     from chalicelib.web import openapi, pages
 else:
     # Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
@@ -22,6 +32,7 @@ else:
     events = lazy_module("chalicelib.services.events")
     privacy = lazy_module("chalicelib.services.privacy")
     registrations = lazy_module("chalicelib.services.registrations")
+    retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
     tickets = lazy_module("chalicelib.services.tickets")
     openapi = lazy_module("chalicelib.web.openapi")
@@ -77,6 +88,12 @@ def _idempotency_key():
 
 def _caller():
     return auth.caller_of(_request().context)
+
+
+# Retention follows the event: expiry re-stamps queued by edits, worked through page by page.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def restamp_retention(event):
+    retention.run_pending(seconds=20)  # within the function's 30 s; the rest waits for the next minute
 
 
 @route("/events", methods=["POST"], authorizer=staff_or_admin)

@@ -28,6 +28,7 @@ ROLE_LABELS_ZH = {
     "visitor": "参观者",
 }
 DEFAULT_RETENTION_DAYS = 180
+STAFF_VALID_AFTER_EVENT = timedelta(days=1)
 
 # Registration states of an event as a participant sees them on its form.
 NOT_OPEN, OPEN, WAITLIST, FULL, CLOSED = "not_open", "open", "waitlist", "full", "closed"
@@ -166,6 +167,10 @@ class Event:
         if self.seats_remaining > 0:
             return OPEN
         return WAITLIST if self.waitlist else FULL
+
+    def staff_tokens_expire(self) -> datetime:
+        """Gate links work until a day after the event ends (late scans, the clean-up)."""
+        return parse_iso(self.ends_at) + STAFF_VALID_AFTER_EVENT
 
     def retention_expiry(self) -> int:
         """Epoch seconds when personal data of this event's registrations expires (the TTL)."""

@@ -22,7 +22,7 @@ from chalicelib.domain.listing import Page
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
-from chalicelib.services import waitlist
+from chalicelib.services import retention, waitlist
 from chalicelib.storage import events as event_store
 
 LIST_SCOPE = "events"
@@ -126,6 +126,8 @@ def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Even
         if more_seats and waitlist.promote(event_id):
             updated = require_event(event_id, consistent=True)
         remember_event(updated)
+        if {"ends_at", "retention_days"} & set(changes):
+            retention.schedule(updated)
         audit_log.record(
             updated, (caller or ADMIN_CALLER).actor, audit.EVENT_UPDATE, event_id, ", ".join(sorted(changes))
         )

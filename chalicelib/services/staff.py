@@ -18,7 +18,6 @@ from chalicelib.services import audit as audit_log
 from chalicelib.services import events
 from chalicelib.storage import staff_tokens
 
-STAFF_VALID_AFTER_EVENT = timedelta(days=1)
 # A token's last use is recorded at most this often (the scanner polls stats every few seconds).
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 _TOKEN_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
@@ -27,7 +26,7 @@ _TOKEN_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 def create_staff_token(event_id: str, body: Any = None, caller: Caller | None = None) -> IssuedStaffToken:
     data = load(requests.STAFF_TOKEN_CREATE, body if body is not None else {})
     event = events.require_event(event_id)
-    expires = clock.parse_iso(event.ends_at) + STAFF_VALID_AFTER_EVENT
+    expires = event.staff_tokens_expire()
     if expires <= clock.now():
         raise EventEnded()
     label = data.get("label") or DEFAULT_STAFF_LABEL

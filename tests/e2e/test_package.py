@@ -41,7 +41,7 @@ def test_template_passes_cfn_lint(packaged):
 def test_iam_is_least_privilege(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     statements = list(_statements(template))
-    assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole"}
+    assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole", "RestampRetentionRole"}
     for role, statement in statements:
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
@@ -53,6 +53,9 @@ def test_iam_is_least_privilege(packaged):
             assert any(ref in text for ref in ("BaomingTable", "ExportBucket", "Logs", "parameter/baoming/${Stage}")), text
     authorizer_actions = {a for role, s in statements if role == "StaffOrAdminRole" for a in _as_list(s["Action"])}
     assert authorizer_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "ssm:GetParameter"}
+    retention_actions = {a for role, s in statements if role == "RestampRetentionRole" for a in _as_list(s["Action"])}
+    assert retention_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "dynamodb:UpdateItem",
+                                 "dynamodb:DeleteItem"}
 
 
 def test_table_bucket_and_api_settings(packaged):
