@@ -45,14 +45,19 @@ app.api.binary_types = http.BINARY_TYPES
 
 @app.middleware("http")
 def errors_in_contract_shape(event, get_response):
-    return http.in_contract_shape(get_response(event))
+    response = http.in_contract_shape(get_response(event))
+    return http.without_body(response) if _request().method == "HEAD" else response
 
 
 def route(path, **options):
-    """`app.route` for a view whose domain errors become the SPEC's error JSON."""
+    """`app.route` for a view whose domain errors become the SPEC's error JSON. Every GET also
+    answers HEAD (the same status and headers, no body), as HTTP clients expect."""
+    methods = options.pop("methods", ["GET"])
+    if "GET" in methods:
+        methods = [*methods, "HEAD"]
 
     def register(view):
-        return app.route(path, **options)(http.domain_errors_as_json(view))
+        return app.route(path, methods=methods, **options)(http.domain_errors_as_json(view))
 
     return register
 
@@ -246,4 +251,9 @@ def privacy_page():
 @route("/static/{name}", methods=["GET"])
 def static_asset(name):
     content, content_type = pages.static_asset(name)
-    return http.content_response(content, content_type, http.STATIC)
+    return http.content_response(content, content_type, http.static_caching(content, _query().get("v")))
+
+
+@route("/favicon.ico", methods=["GET"])
+def favicon():
+    return http.content_response(pages.FAVICON_SVG, "image/svg+xml; charset=utf-8", http.STATIC)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -32,6 +33,8 @@ PAGE_SECURITY = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# A static file asked for with its content hash (`?v=`, as pages link them) never changes at that URL.
+STATIC_VERSIONED = {"Cache-Control": "public, max-age=31536000, immutable"}
 # Never changes for a given URL; private because the URL itself is the ticket.
 IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # Inside the app only PNG is binary: JSON, HTML and SVG stay text. API Gateway, which turns
@@ -78,6 +81,18 @@ def json_depth(text: bytes | str) -> int:
         elif byte in (0x5D, 0x7D):
             depth -= 1
     return deepest
+
+
+def static_caching(content: bytes, requested_version: str | None) -> dict[str, str]:
+    """Immutable for a year when the URL names this content's hash, else an hour."""
+    if requested_version and requested_version == hashlib.sha256(content).hexdigest()[:10]:
+        return STATIC_VERSIONED
+    return STATIC
+
+
+def without_body(response: Response) -> Response:
+    """A HEAD answer: the GET's status and headers, no body (a body would corrupt a kept-alive connection)."""
+    return Response(body="", status_code=response.status_code, headers=response.headers)
 
 
 def read_json(raw_body: bytes | str | None) -> Any:

@@ -5,6 +5,7 @@ Each route of app.py has one entry in OPERATIONS; a test checks that the two agr
 
 from __future__ import annotations
 
+import copy
 import functools
 from typing import Any
 
@@ -412,6 +413,15 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
+    "/favicon.ico": {
+        "get": {
+            "summary": "网站图标（SVG）",
+            "operationId": "favicon",
+            "security": [],
+            "tags": ["pages"],
+            "responses": {"200": {"description": "SVG", "content": {"image/svg+xml": {"schema": {"type": "string"}}}}},
+        }
+    },
     "/admin": _page("主办方控制台：登录（粘贴管理员令牌）与活动列表", "adminPage", []),
     "/admin/events/{event_id}": _page(
         "主办方控制台：单个活动（概览、编辑、报名名单、签到口、日志）", "adminEventPage", [EVENT_ID]
@@ -454,5 +464,22 @@ def document() -> dict[str, Any]:
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=replies.ErrorSchema)
     for path, operations in {**OPERATIONS, **PAGES}.items():
-        spec.path(path=path, operations=operations)
+        spec.path(path=path, operations={**operations, **_head_of(operations)})
     return spec.to_dict()
+
+
+def _head_of(operations: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Every GET also answers HEAD: the same status and headers, no body."""
+    get = operations.get("get")
+    if get is None:
+        return {}
+    get = copy.deepcopy(get)  # apispec rewrites an operation's parameters in place
+    responses = {status: {"description": response["description"]} for status, response in get["responses"].items()}
+    return {
+        "head": {
+            **get,
+            "operationId": get["operationId"] + "Head",
+            "summary": get["summary"] + "（HEAD：不含响应体）",
+            "responses": responses,
+        }
+    }

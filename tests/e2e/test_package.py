@@ -75,6 +75,14 @@ def test_table_bucket_and_api_settings(packaged):
     assert env["TABLE_NAME"] == {"Ref": "BaomingTable"}
     assert env["ADMIN_TOKEN_PARAM"] == {"Fn::Sub": "/baoming/${Stage}/admin-token"}
     assert "ADMIN_TOKEN" not in env and "TOKEN_SIGNING_KEYS" not in env
+    # Access logs name the route's template (/t/{ticket_token}), never the path with the token,
+    # and carry no bodies or Authorization header.
+    access = json.loads(api["AccessLogSetting"]["Format"])
+    assert {"requestId", "method", "resource", "status", "latencyMs"} <= set(access)
+    assert "$context.resourcePath" in access.values() and "$context.path" not in access.values()
+    assert not any("authorization" in value.lower() or "body" in value.lower() for value in access.values())
+    functions = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"]
+    assert len(functions) == 3 and all("ReservedConcurrentExecutions" in f for f in functions)
     responses = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
     gateway = {r["ResponseType"]: r.get("StatusCode") for r in responses}
     assert gateway == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404",
