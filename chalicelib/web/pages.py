@@ -18,13 +18,14 @@ import hashlib
 import json
 import mimetypes
 import re
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.config import settings
 from chalicelib.domain import clock
-from chalicelib.domain.errors import NotFound
+from chalicelib.domain.errors import NotFound, ServiceUnavailable
 from chalicelib.domain.events import (
     COLLECTOR_EXCHANGE,
     DEFAULT_RETENTION_DAYS,
@@ -158,6 +159,27 @@ def render_not_found(heading: str, detail: str) -> str:
     return _render("not_found.html", heading=heading, detail=detail)
 
 
+def render_unavailable() -> str:
+    return _render("unavailable.html")
+
+
+Page = Callable[..., tuple[int, str]]
+
+
+def unavailable_as_page(page: Page) -> Page:
+    """A page whose data can't be read right now (DynamoDB down, slow or throttled) answers a
+    Chinese 503 page instead of JSON: a person reads it, not a program."""
+
+    @functools.wraps(page)
+    def answering(*args: Any, **kwargs: Any) -> tuple[int, str]:
+        try:
+            return page(*args, **kwargs)
+        except ServiceUnavailable:
+            return 503, render_unavailable()
+
+    return answering
+
+
 # --- /e/{event_id}: the registration form ----------------------------------------------------
 
 
@@ -187,6 +209,7 @@ def render_registration(event: Event, moment: datetime) -> str:
     )
 
 
+@unavailable_as_page
 def registration_page(event_id: str) -> tuple[int, str]:
     from chalicelib.services import events
 
@@ -219,6 +242,7 @@ def render_ticket(token: str, ticket: TicketView) -> str:
     )
 
 
+@unavailable_as_page
 def ticket_page(ticket_token: str) -> tuple[int, str]:
     from chalicelib.services import tickets
 
@@ -237,6 +261,7 @@ def render_scanner(event: Event) -> str:
     return _render("scan.html", page_data=data, event=event)
 
 
+@unavailable_as_page
 def scanner_page(event_id: str) -> tuple[int, str]:
     from chalicelib.services import events
 
@@ -333,3 +358,12 @@ def static_asset(name: str) -> tuple[bytes, str]:
                 content_type += "; charset=utf-8"
             return path.read_bytes(), content_type
     raise NotFound()
+
+
+# The site icon: the red seal-like 报 of the pages' theme colour, as a small SVG (browsers ask
+# for /favicon.ico on every site; a 404 there fills logs and costs a request per page view).
+FAVICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32">'
+    '<rect width="32" height="32" rx="6" fill="#b3261e"/>'
+    '<text x="16" y="23" font-size="20" text-anchor="middle" fill="#fff">报</text></svg>'
+)
