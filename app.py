@@ -80,7 +80,8 @@ def _body():
 
 
 def _optional_body():
-    return _body() if _request().raw_body else None
+    """The JSON body, or {} when there is none (a JSON `null` is a body, and refused)."""
+    return _body() if _request().raw_body else {}
 
 
 def _query():

@@ -23,8 +23,12 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 _TOKEN_ID_ALPHABET = "abcdefghijkmnpqrstuvwxyz23456789"
 
 
-def create_staff_token(event_id: str, body: Any = None, caller: Caller | None = None) -> IssuedStaffToken:
-    data = load(requests.STAFF_TOKEN_CREATE, body if body is not None else {})
+_NO_BODY: dict[str, Any] = {}
+
+
+def create_staff_token(event_id: str, body: Any = _NO_BODY, caller: Caller | None = None) -> IssuedStaffToken:
+    """`body` is the request's JSON ({} when it sent none; a JSON null is refused)."""
+    data = load(requests.STAFF_TOKEN_CREATE, body)
     event = events.require_event(event_id)
     expires = event.staff_tokens_expire()
     if expires <= clock.now():

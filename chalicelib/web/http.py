@@ -92,7 +92,9 @@ def static_caching(content: bytes, requested_version: str | None) -> dict[str, s
 
 def without_body(response: Response) -> Response:
     """A HEAD answer: the GET's status and headers, no body (a body would corrupt a kept-alive connection)."""
-    return Response(body="", status_code=response.status_code, headers=response.headers)
+    content_type = str(response.headers.get("Content-Type", "")).split(";")[0]
+    empty: bytes | str = b"" if content_type in BINARY_TYPES else ""
+    return Response(body=empty, status_code=response.status_code, headers=response.headers)
 
 
 def read_json(raw_body: bytes | str | None) -> Any:

@@ -286,7 +286,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "description": "一页报名（管理员：完整字段；签到口：无手机号）",
                     "content": {
                         "application/json": {
-                            "schema": {"oneOf": [replies.RegistrationListSchema, replies.RegistrationGateListSchema]}
+                            "schema": {"anyOf": [replies.RegistrationListSchema, replies.RegistrationGateListSchema]}
                         }
                     },
                 },

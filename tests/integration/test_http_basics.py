@@ -41,3 +41,15 @@ def test_static_files_named_by_their_hash_are_immutable(public, make_event):
     plain = public.get("/static/app.css")
     for response in (stale, plain):
         assert response.status_code == 200 and "immutable" not in response.headers["Cache-Control"]
+
+
+def test_head_of_a_binary_answer_is_empty_too(stack, public, make_event):
+    from devtools.samples import registration_body
+
+    event = make_event()
+    token = public.post(f"/events/{event['event_id']}/registrations", json=registration_body()).json()["ticket_token"]
+    connection = http.client.HTTPConnection(urlsplit(stack.base_url).netloc, timeout=10)
+    connection.request("HEAD", f"/tickets/{token}/qr.png", headers={"Accept": "image/png"})
+    head = connection.getresponse()
+    assert head.status == 200 and head.getheader("Content-Type") == "image/png" and head.read() == b""
+    connection.close()
