@@ -47,7 +47,10 @@
   function itemRows() { return rows ? rows.querySelectorAll('.item-row') : []; }
   function renumber() {
     var all = itemRows();
-    for (var i = 0; i < all.length; i++) all[i].querySelector('.item-no').textContent = '藏品 ' + (i + 1);
+    for (var i = 0; i < all.length; i++) {
+      all[i].querySelector('.item-no').textContent = '藏品 ' + (i + 1);
+      all[i].querySelector('.remove-item').setAttribute('aria-label', '删除藏品 ' + (i + 1));
+    }
     if (addBtn) {
       addBtn.disabled = all.length >= data.max_items;
       addBtn.textContent = all.length >= data.max_items ? '最多 ' + data.max_items + ' 件' : '＋ 添加藏品';
@@ -63,7 +66,12 @@
       controls[i].id = id;
       var label = row.querySelector('label[data-for="' + controls[i].getAttribute('data-name') + '"]');
       if (label) label.htmlFor = id;
+      var error = errorBox(controls[i].parentNode);
+      if (error) { error.id = id + '-error'; controls[i].setAttribute('aria-describedby', error.id); }
     }
+    var heading = row.querySelector('.item-no');
+    heading.id = 'item-' + seq + '-no';
+    row.setAttribute('aria-labelledby', heading.id); // the group is read as 藏品 N
     rows.appendChild(row);
     renumber();
     row.querySelector('input').focus();

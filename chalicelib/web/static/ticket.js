@@ -17,6 +17,7 @@
   no.addEventListener('click', function () {
     confirmBox.hidden = true;
     cancel.hidden = false;
+    cancel.focus();
   });
   function cancelled() {
     var status = $('status');
@@ -26,6 +27,8 @@
     $('qr-block').hidden = true;
     $('cancel-area').hidden = true;
     $('register-again').hidden = false;
+    status.setAttribute('tabindex', '-1');
+    status.focus(); // the focused button is gone: the new status is read out instead
   }
   yes.addEventListener('click', function () {
     yes.disabled = true; no.disabled = true;
@@ -39,6 +42,7 @@
         confirmBox.hidden = true;
         if (body.error === 'already_checked_in') { showError('该票已签到，无法取消'); return; }
         cancel.hidden = false;
+        cancel.focus();
         showError(body.message || '取消失败，请稍后重试');
       });
     }, function () {
