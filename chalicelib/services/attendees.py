@@ -13,13 +13,12 @@ from dataclasses import dataclass
 from chalicelib.config import settings
 from chalicelib.domain import audit, tokens
 from chalicelib.domain.access import Caller
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.listing import Page
 from chalicelib.domain.search import BY_ID, BY_PHONE_TAIL, parse_query, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events
+from chalicelib.services import events, paging
 from chalicelib.storage import registrations as registration_store
 
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -43,14 +42,10 @@ def list_registrations(event_id: str, query: Mapping[str, str]) -> Page:
     if params.get("q") and search is None:
         return Page([], None)
     scope = f"event:{event_id}:registrations:{status or 'all'}:{role or 'all'}:{params.get('q') or ''}"
-    start = None
-    if params.get("cursor"):
-        start = tokens.open_cursor(scope, params["cursor"])
-        if start is None:
-            raise ValidationFailed(fields={"cursor": ["游标无效，或属于另一活动/筛选条件"]})
+    start = paging.start_of(scope, params.get("cursor"))
     if search is None:
         items, last = registration_store.page(event_id, status, limit, start, role)
-        return Page(items, tokens.sign_cursor(scope, last) if last else None)
+        return paging.page_of(items, scope, last)
     if search.kind == BY_ID:
         found = registration_store.get(event_id, search.text)
         rows = [found] if found else []
@@ -63,7 +58,7 @@ def list_registrations(event_id: str, query: Mapping[str, str]) -> Page:
         ids, last = registration_store.search(event_id, term, name_filter, role, limit, start)
         rows = registration_store.get_many(event_id, ids)
     rows = [row for row in rows if (not status or row.status == status) and (not role or row.role == role)]
-    return Page(rows, tokens.sign_cursor(scope, last) if last else None)
+    return paging.page_of(rows, scope, last)
 
 
 def export_action(file_format: str) -> str:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from chalicelib.domain import clock, tokens
+from chalicelib.domain import clock
 from chalicelib.domain.audit import AuditEntry
-from chalicelib.domain.errors import ValidationFailed
 from chalicelib.domain.events import Event
 from chalicelib.domain.listing import Page
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
+from chalicelib.services import paging
 from chalicelib.storage import audit as audit_store
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,6 @@ def record(event: Event, actor: str, action: str, target: str | None = None, det
 def entries(event_id: str, query: Mapping[str, str]) -> Page:
     params = load(requests.AUDIT_QUERY, dict(query))
     scope = f"event:{event_id}:audit"
-    start = None
-    if params.get("cursor"):
-        start = tokens.open_cursor(scope, params["cursor"])
-        if start is None:
-            raise ValidationFailed(fields={"cursor": ["游标无效或已过期"]})
+    start = paging.start_of(scope, params.get("cursor"))
     items, last = audit_store.page(event_id, params.get("limit", DEFAULT_PAGE_SIZE), start)
-    return Page(items, tokens.sign_cursor(scope, last) if last else None)
+    return paging.page_of(items, scope, last)

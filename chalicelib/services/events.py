@@ -22,7 +22,7 @@ from chalicelib.domain.listing import Page
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
-from chalicelib.services import retention, waitlist
+from chalicelib.services import paging, retention, waitlist
 from chalicelib.storage import events as event_store
 
 LIST_SCOPE = "events"
@@ -95,13 +95,9 @@ def remember_event(event: Event) -> None:
 
 def list_events(query: Mapping[str, str]) -> Page:
     params = load(requests.EVENT_LIST_QUERY, dict(query))
-    start = None
-    if params.get("cursor"):
-        start = tokens.open_cursor(LIST_SCOPE, params["cursor"])
-        if start is None:
-            raise ValidationFailed(fields={"cursor": ["游标无效或已过期"]})
+    start = paging.start_of(LIST_SCOPE, params.get("cursor"))
     items, last = event_store.list_page(params.get("limit", DEFAULT_PAGE_SIZE), start)
-    return Page(items, tokens.sign_cursor(LIST_SCOPE, last) if last else None)
+    return paging.page_of(items, LIST_SCOPE, last)
 
 
 def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Event:
