@@ -5,9 +5,9 @@
   var C = window.BaomingConsole, $ = C.$, el = C.el, data = C.data;
   var eid = data.event_id;
   var TABS = ['overview', 'edit', 'attendees', 'gates', 'audit'];
-  var REFRESH_MS = 8000; // the dashboard: at least every 10 s while visible
+  var REFRESH_MS = 5000; // the dashboard: at least every 10 s while visible (SPEC §4)
   var PAGE_SIZE = 50;
-  var event = null, active = null, signedIn = false;
+  var event = null, active = null, signedIn = false, missing = false;
 
   function path(rest) { return C.eventPath(eid, rest); }
   function text(value, empty) { return value === null || value === undefined || value === '' ? (empty || '—') : String(value); }
@@ -40,7 +40,12 @@
         editForm.fill(event);
         return event;
       }
-      if (answer.status === 404) C.show($('event-error'), '找不到这个活动（' + eid + '），请从活动列表进入。');
+      if (answer.status === 404) {
+        C.show($('event-error'), '找不到这个活动（' + eid + '），请从活动列表进入。');
+        document.querySelector('.tabs').hidden = true;
+        TABS.forEach(function (key) { $('panel-' + key).hidden = true; });
+        missing = true;
+      }
       else if (answer.status !== 401) C.show($('event-error'), C.problem(answer));
       return null;
     });
@@ -53,6 +58,7 @@
   }
   function activate(tab, moveFocus) {
     active = tab;
+    if (missing) return;
     TABS.forEach(function (key) { $('panel-' + key).hidden = key !== tab; });
     var links = document.querySelectorAll('.tabs a[data-tab]');
     for (var i = 0; i < links.length; i++) {
@@ -227,14 +233,18 @@
     function filters() {
       return { q: $('q').value.trim(), status: $('status-filter').value, role: $('role-filter').value };
     }
+    /* aria-busy on the table while its rows are about to change (a search typed, an action sent). */
+    function busy(on) { $('roster').setAttribute('aria-busy', on ? 'true' : 'false'); }
     function load() {
       var mine = ++seq, f = filters();
+      busy(true);
       C.show(error, '');
       $('att-summary').textContent = '加载中…';
       return C.api('GET', path('/registrations'), {
         query: { q: f.q, status: f.status, role: f.role, limit: PAGE_SIZE, cursor: cursors[page] }
       }).then(function (answer) {
         if (mine !== seq) return;
+        busy(false);
         if (answer.status !== 200) {
           $('att-summary').textContent = '';
           if (answer.status !== 401) C.show(error, C.problem(answer));
@@ -257,7 +267,8 @@
       if (!r.checked_in_at) return '未签到';
       var heads = r.checked_in_heads !== undefined && r.checked_in_heads !== null && r.party_size > 1
         ? r.checked_in_heads + '/' + r.party_size + ' 人 · ' : '';
-      return heads + C.fmtTime(r.checked_in_at) + (r.gate ? ' · ' + r.gate : '') + (r.checked_in_by ? ' · ' + r.checked_in_by : '');
+      var by = r.checked_in_by === 'admin' ? '管理员' : r.checked_in_by;
+      return heads + C.fmtTime(r.checked_in_at) + (r.gate ? ' · ' + r.gate : '') + (by ? ' · ' + by : '');
     }
     function displayName(r) { return r.name === null || r.name === undefined ? null : r.name; }
     function actionButton(action, label, r, klass) {
@@ -281,6 +292,7 @@
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
         var statusLabel = STATUS_LABELS[r.status] || r.status;
+        if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
           el('th', { scope: 'row', 'data-label': '姓名' }, [
             erased ? el('span', { class: 'muted', text: '已删除' }) : el('span', { class: 'person-name', text: name }),
@@ -307,6 +319,7 @@
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
       if (action === 'checkin') {
+        busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {
           if (answer.status === 401) return;
           var body = answer.body || {};
@@ -323,6 +336,7 @@
           ok: '确认取消报名'
         }).then(function (yes) {
           if (!yes) return;
+          busy(true);
           C.api('POST', path('/registrations/' + encodeURIComponent(rid) + '/cancel')).then(function (answer) {
             if (answer.status === 200) say('已取消「' + who + '」的报名', 'ok');
             else if (answer.status !== 401) C.show(error, C.problem(answer));
@@ -338,6 +352,7 @@
           ok: '确认删除'
         }).then(function (yes) {
           if (!yes) return;
+          busy(true);
           C.api('DELETE', path('/registrations/' + encodeURIComponent(rid))).then(function (answer) {
             if (answer.status === 204 || answer.status === 200) say('已删除「' + who + '」的个人信息', 'ok');
             else if (answer.status !== 401) C.show(error, C.problem(answer));
@@ -351,6 +366,7 @@
       if (button) act(button.getAttribute('data-action'), button.getAttribute('data-rid'));
     });
     $('q').addEventListener('input', function () {
+      busy(true);
       clearTimeout(debounce);
       debounce = setTimeout(reset, 300);
     });
@@ -462,7 +478,7 @@
             el('td', { 'data-label': '操作', class: 'actions-cell' }, [s[0] === '有效'
               ? el('button', { type: 'button', class: 'btn btn-sm btn-danger-ghost', 'data-revoke': token.token_id,
                 'data-label': token.label, 'aria-label': '撤销：' + token.label, text: '撤销' })
-              : el('span', { class: 'muted', text: token.revoked_at ? C.fmtTime(token.revoked_at) : '—' })])
+              : el('span', { class: 'muted', text: token.revoked_at ? '撤销于 ' + C.fmtTime(token.revoked_at) : '—' })])
           ]));
         });
         if (!items.length) emptyRow(tbody, 5, '还没有签到链接');
@@ -540,10 +556,22 @@
     if (typeof actor === 'string' && actor.indexOf('staff:') === 0) return '工作人员：' + actor.slice(6);
     return text(actor);
   }
-  function describe(value) {
+  var FIELD_LABELS = {
+    title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
+    registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+  };
+  /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
+  function fieldNames(textValue) {
+    var parts = textValue.split(/[\s,，、]+/).filter(Boolean);
+    var known = parts.length && parts.every(function (p) { return FIELD_LABELS[p]; });
+    return known ? parts.map(function (p) { return FIELD_LABELS[p]; }).join('、') : textValue;
+  }
+  function describe(value, isDetail) {
     if (value === null || value === undefined || value === '') return '—';
+    if (typeof value === 'string') return isDetail ? fieldNames(value) : value;
     if (typeof value !== 'object') return String(value);
-    if (Array.isArray(value)) return value.map(describe).join('、');
+    if (Array.isArray(value)) return value.map(function (v) { return describe(v); }).join('、');
     return Object.keys(value).map(function (k) {
       var v = value[k];
       return k + '：' + (v !== null && typeof v === 'object' ? JSON.stringify(v) : String(v));
@@ -567,11 +595,11 @@
         (answer.body.items || []).forEach(function (entry) {
           count += 1;
           tbody.appendChild(el('tr', {}, [
-            el('td', { 'data-label': '时间', class: 'nowrap', text: C.fmtTime(entry.at) }),
+            el('td', { 'data-label': '时间', class: 'nowrap', text: C.fmtTime(entry.at, true) }),
             el('td', { 'data-label': '操作人', text: actorLabel(entry.actor) }),
             el('td', { 'data-label': '操作', text: ACTIONS[entry.action] || entry.action, title: entry.action }),
             el('td', { 'data-label': '对象', class: 'wrap', text: describe(entry.target) }),
-            el('td', { 'data-label': '详情', class: 'wrap', text: describe(entry.detail) })
+            el('td', { 'data-label': '详情', class: 'wrap', text: describe(entry.detail, entry.action === 'event.update') })
           ]));
         });
         cursor = answer.body.next_cursor || null;

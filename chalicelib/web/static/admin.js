@@ -178,9 +178,9 @@
     if (/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?$/.test(value)) return value.slice(0, 19) + '+08:00';
     return value;
   };
-  C.fmtTime = function (iso) {
+  C.fmtTime = function (iso, seconds) {
     var s = iso ? shanghai(iso) : null;
-    return s ? s.slice(0, 10) + ' ' + s.slice(11, 16) : '';
+    return s ? s.slice(0, 10) + ' ' + s.slice(11, seconds ? 19 : 16) : '';
   };
   C.fmtClock = function (iso) { var s = iso ? shanghai(iso) : null; return s ? s.slice(11, 16) : ''; };
   C.fmtRange = function (starts, ends) {
