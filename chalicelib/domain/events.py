@@ -16,7 +16,7 @@ KIND_ROLES: dict[str, tuple[str, ...]] = {
     COLLECTOR_EXCHANGE: ("collector", "visitor", "media", "volunteer"),
 }
 KINDS = tuple(KIND_ROLES)
-KIND_LABELS_ZH = {AWARD_CEREMONY: "颁奖典礼", COLLECTOR_EXCHANGE: "藏品交流会"}
+KIND_LABELS_ZH = {AWARD_CEREMONY: "颁奖典礼", COLLECTOR_EXCHANGE: "收藏交流会"}  # SPEC §4
 ROLE_LABELS_ZH = {
     "nominee": "候选人",
     "family": "家属",

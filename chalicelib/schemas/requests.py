@@ -210,6 +210,14 @@ class ExportQuerySchema(StrictSchema):
         validate=validate.OneOf(["zh", "en"], error="须为 zh 或 en"),
         error_messages=zh_messages(invalid="须为文本"),
     )
+    delivery = fields.String(
+        validate=validate.OneOf(["file", "link"], error="须为 file 或 link"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={
+            "description": "file（默认）：大文件 303 跳转到临时下载链接；link：大文件以 JSON 返回该链接"
+            "（页面脚本的 fetch 受 CSP 限制，不能跟随跨域跳转）"
+        },
+    )
 
 
 EVENT_CREATE = EventCreateSchema()

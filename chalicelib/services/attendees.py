@@ -73,6 +73,8 @@ class Export:
     content_type: str
     body: bytes | None = None
     url: str | None = None
+    link_only: bool = False  # answer a large file's URL as JSON rather than redirect to it
+    url_seconds: int = 0
 
 
 def export(event_id: str, file_format: str, query: Mapping[str, str], caller: Caller | None = None) -> Export:
@@ -96,6 +98,12 @@ def export(event_id: str, file_format: str, query: Mapping[str, str], caller: Ca
         if size <= settings().export_inline_max_bytes:
             result = Export(filename, content_type, body=spool.read())
         else:
-            result = Export(filename, content_type, url=files.publish(spool, event.event_id, filename, content_type))
+            result = Export(
+                filename,
+                content_type,
+                url=files.publish(spool, event.event_id, filename, content_type),
+                link_only=params.get("delivery") == "link",
+                url_seconds=settings().export_url_seconds,
+            )
     audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, export_action(file_format), file_format)
     return result

@@ -161,7 +161,10 @@ def reply(schema: Any, value: Any, status: int = 200, headers: dict[str, str] | 
 
 
 def file_response(export: Any) -> Response:
-    """An export as an attachment, or a 303 to where a large one was put."""
+    """An export as an attachment, or a 303 to where a large one was put (or, asked for with
+    `delivery=link`, that URL as JSON: a page's fetch may not follow a redirect to another origin)."""
+    if export.url and export.link_only:
+        return json_response({"download_url": export.url, "expires_in": export.url_seconds}, headers=PRIVATE)
     if export.url:
         return Response(body="", status_code=303, headers={"Location": export.url, **PRIVATE})
     return Response(

@@ -56,6 +56,16 @@ def _json_body(schema: Any) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
+# A large export asked for with delivery=link: its short-lived URL instead of a 303 to it.
+DOWNLOAD_LINK = {
+    "application/json": {
+        "schema": {
+            "type": "object",
+            "required": ["download_url", "expires_in"],
+            "properties": {"download_url": {"type": "string"}, "expires_in": {"type": "integer"}},
+        }
+    }
+}
 UNAUTHORIZED = _error("缺少或无效的令牌")
 FORBIDDEN = _error("令牌无权访问此资源")
 NOT_FOUND = _error("资源不存在")
@@ -242,7 +252,10 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "security": ADMIN,
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.ExportQuerySchema}],
             "responses": {
-                "200": {"description": "CSV", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                "200": {
+                    "description": "CSV（或 delivery=link 时大文件的临时链接）",
+                    "content": {"text/csv": {"schema": {"type": "string"}}, **DOWNLOAD_LINK},
+                },
                 "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
@@ -259,11 +272,12 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
             "parameters": [EVENT_ID, {"in": "query", "schema": requests.ExportQuerySchema}],
             "responses": {
                 "200": {
-                    "description": "XLSX",
+                    "description": "XLSX（或 delivery=link 时大文件的临时链接）",
                     "content": {
                         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
                             "schema": {"type": "string", "format": "binary"}
-                        }
+                        },
+                        **DOWNLOAD_LINK,
                     },
                 },
                 "303": {"description": "文件较大：Location 指向有效期数分钟的下载链接"},

@@ -145,18 +145,24 @@ def _environment() -> jinja2.Environment:
     )
     environment.filters["script_json"] = page_data_json
     environment.globals.update(
-        asset_url=asset_url, format_time=format_time, format_range=format_range, role_label=role_label
+        asset_url=asset_url,
+        rooted_asset_url=rooted_asset_url,
+        format_time=format_time,
+        format_range=format_range,
+        role_label=role_label,
     )
     return environment
 
 
-def _render(template: str, *, page_data: object = None, **context: object) -> str:
-    """A page from its template; `page_data` (unless None) becomes the page's JSON data block."""
-    return _environment().get_template(template).render(page_data=page_data, **context)
+def _render(template: str, *, page_data: object = None, root: str = "../", **context: object) -> str:
+    """A page from its template; `page_data` (unless None) becomes the page's JSON data block.
+    `root` is the relative way up to the app's root from the page's URL (`../` for /e/{id},
+    `./` for /privacy): every link is relative, so pages work under API Gateway's stage prefix."""
+    return _environment().get_template(template).render(page_data=page_data, root=root, **context)
 
 
-def render_not_found(heading: str, detail: str) -> str:
-    return _render("not_found.html", heading=heading, detail=detail)
+def render_not_found(heading: str, detail: str, root: str = "../") -> str:
+    return _render("not_found.html", heading=heading, detail=detail, root=root)
 
 
 def render_unavailable() -> str:
@@ -279,19 +285,17 @@ def scanner_page(event_id: str) -> tuple[int, str]:
 # /admin sits at the root (`./events`), /admin/events/{id} two folders down (`../../events`).
 ADMIN_ROOT = "./"
 ADMIN_EVENT_ROOT = "../../"
-CONSOLE_KIND_LABELS = {"award_ceremony": "颁奖典礼", "collector_exchange": "收藏交流会"}
 
 
-def console_asset_url(name: str, root: str) -> str:
-    """`asset_url` (which is `../static/…`, right for pages one folder deep) from a console page."""
+def rooted_asset_url(name: str, root: str) -> str:
+    """`asset_url` (`../static/…`, right one folder deep) for a page whose way up to the root is `root`."""
     return root + asset_url(name).removeprefix("../")
 
 
 def _console_context(root: str) -> dict[str, object]:
     return {
-        "root": root,
-        "console_asset": lambda name: console_asset_url(name, root),
-        "kind_labels": CONSOLE_KIND_LABELS,
+        "console_asset": lambda name: rooted_asset_url(name, root),
+        "kind_labels": KIND_LABELS_ZH,
         "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
         "role_labels": ROLE_LABELS_ZH,
         "default_retention_days": DEFAULT_RETENTION_DAYS,
@@ -301,7 +305,7 @@ def _console_context(root: str) -> dict[str, object]:
 def _console_data(root: str, **extra: object) -> dict[str, object]:
     return {
         "root": root,
-        "kinds": CONSOLE_KIND_LABELS,
+        "kinds": KIND_LABELS_ZH,
         "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
         "roles_zh": ROLE_LABELS_ZH,
         **extra,
@@ -309,7 +313,7 @@ def _console_data(root: str, **extra: object) -> dict[str, object]:
 
 
 def render_admin() -> str:
-    return _render("admin.html", page_data=_console_data(ADMIN_ROOT), **_console_context(ADMIN_ROOT))
+    return _render("admin.html", page_data=_console_data(ADMIN_ROOT), root=ADMIN_ROOT, **_console_context(ADMIN_ROOT))
 
 
 def admin_page() -> tuple[int, str]:
@@ -320,15 +324,15 @@ def admin_page() -> tuple[int, str]:
 
 def render_admin_event(event_id: str) -> str:
     root = ADMIN_EVENT_ROOT
-    data = _console_data(root, event_id=event_id, qr_lib=console_asset_url("qrcode-generator.js", root))
-    return _render("admin_event.html", page_data=data, event_id=event_id, **_console_context(root))
+    data = _console_data(root, event_id=event_id, qr_lib=rooted_asset_url("qrcode-generator.js", root))
+    return _render("admin_event.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
 
 
 def admin_event_page(event_id: str) -> tuple[int, str]:
     from chalicelib.domain.ids import EVENT_ID
 
     if not EVENT_ID.fullmatch(event_id):
-        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。")
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../")
     return 200, render_admin_event(event_id)
 
 
@@ -336,7 +340,7 @@ def admin_event_page(event_id: str) -> tuple[int, str]:
 
 
 def render_privacy(version: str) -> str:
-    return _render("privacy.html", version=version, retention_days=DEFAULT_RETENTION_DAYS)
+    return _render("privacy.html", version=version, retention_days=DEFAULT_RETENTION_DAYS, root="./")
 
 
 def privacy_page() -> tuple[int, str]:

@@ -174,3 +174,20 @@ def test_a_large_export_is_a_303_to_the_same_bytes(admin, public, make_event, sm
         rows = cells(downloaded.content)
         assert rows == cells(direct.content)
     assert len(rows) == 121  # the header and every registration
+
+
+def test_a_large_export_asked_for_as_a_link_answers_json(admin, public, make_event, small_inline_limit):
+    """The console's fetch may not follow a 303 to another origin (CSP connect-src 'self'):
+    with delivery=link a large file's presigned URL comes back as JSON instead."""
+    event = make_event(capacity=50)
+    eid = event["event_id"]
+    for index in range(30):
+        public.post(f"/events/{eid}/registrations", json=registration_body(city=f"城市{index}"))
+    direct = admin.get(f"/events/{eid}/attendees.csv")
+    small_inline_limit(len(direct.content) // 2)
+    linked = admin.get(f"/events/{eid}/attendees.csv", params={"delivery": "link"}, allow_redirects=False)
+    assert linked.status_code == 200 and linked.headers["Content-Type"].startswith("application/json")
+    answer = linked.json()
+    assert answer["expires_in"] == 300 and "X-Amz-Signature=" in answer["download_url"]
+    assert requests.get(answer["download_url"], timeout=30).content == direct.content
+    assert admin.get(f"/events/{eid}/attendees.csv", params={"delivery": "mail"}).status_code == 422

@@ -391,11 +391,21 @@
       button.disabled = true;
       button.textContent = '生成中…';
       C.show(error, '');
-      C.api('GET', path('/attendees.' + format), { blob: true }).then(function (answer) {
+      // delivery=link: a file too large to answer directly comes back as a short-lived link
+      // (the page's fetch may not follow a redirect to the storage's origin); it is opened as a
+      // navigation, which downloads it (the link carries no token: it is signed for that file alone).
+      C.api('GET', path('/attendees.' + format), { blob: true, query: { delivery: 'link' } }).then(function (answer) {
         button.disabled = false;
         button.textContent = label;
         if (answer.status !== 200 || !(answer.body instanceof Blob)) {
           if (answer.status !== 401) C.show(error, C.problem(answer, '下载失败，请稍后重试'));
+          return;
+        }
+        if ((answer.body.type || '').indexOf('application/json') === 0) {
+          answer.body.text().then(function (text) {
+            window.location.assign(JSON.parse(text).download_url);
+            say('文件较大，已通过临时链接下载 ' + eid + '-attendees.' + format, 'ok');
+          });
           return;
         }
         var url = URL.createObjectURL(answer.body);
