@@ -163,6 +163,21 @@ class TableInspector:
                 return items
             kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
+    def scan_prefix(self, pk_prefix: str) -> list[dict[str, Any]]:
+        """Every item whose partition key starts with `pk_prefix`, all scan pages read."""
+        from chalicelib.storage.dynamo import from_dynamo
+
+        items, kwargs = [], {
+            "TableName": self.table, "ConsistentRead": True, "FilterExpression": "begins_with(pk, :p)",
+            "ExpressionAttributeValues": {":p": {"S": pk_prefix}},
+        }
+        while True:
+            page = self.client.scan(**kwargs)
+            items.extend(from_dynamo(raw) for raw in page["Items"])
+            if "LastEvaluatedKey" not in page:
+                return items
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
     def of_type(self, event_id: str, prefix: str) -> list[dict[str, Any]]:
         return [item for item in self.partition(event_id) if item["sk"].startswith(prefix)]
 

@@ -187,7 +187,8 @@ def phone_tail_tag(kid: str | None, event_id: str, last_four: str) -> str:
     tag = ring.mac(kid or ring.active_id, "phone-tail", f"{event_id}\x00{last_four}".encode())
     if tag is None:
         raise RuntimeError(f"signing key {kid!r} of this event's phone guards is no longer configured")
-    return tag.hex()[:20]
+    # Base32 (letters and 2-7): a tag can never read like a phone number, which starts with 1.
+    return base64.b32encode(tag).decode("ascii")[:20].lower()
 
 
 # --- staff (gate) tokens ----------------------------------------------------------------------

@@ -38,8 +38,9 @@ def test_an_edit_of_the_end_restamps_everything_of_the_event(admin, public, make
             assert expires_at == (staff if sk.startswith("GATE#") else personal), sk
     # the gate link's lookup item (what the authorizer reads) moved too, and still works
     assert stack.session(link["token"]).get(f"/events/{eid}/stats").status_code == 200
-    lookup = next(item for item in db.client.scan(TableName=db.table)["Items"]
-                  if item["pk"]["S"].startswith("STAFF#") and item.get("token_id", {}).get("S") == link["token_id"])
+    gate = next(item for item in db.partition(eid) if item["sk"] == f"GATE#{link['token_id']}")
+    lookup = db.client.get_item(TableName=db.table, ConsistentRead=True,
+                                Key={"pk": {"S": f"STAFF#{gate['token_hash']}"}, "sk": {"S": "STAFF"}})["Item"]
     assert int(lookup["expires_at"]["N"]) == staff
     audit = db.client.query(TableName=db.table, KeyConditionExpression="pk = :pk",
                             ExpressionAttributeValues={":pk": {"S": f"AUDIT#{eid}"}})["Items"]
