@@ -274,6 +274,21 @@ def run() -> int:
             embedded.stop()  # a no-op after a clean stop; else it compacts on the way out
 
 
+RETENTION_EVERY_SECONDS = 10.0
+
+
+def retention_worker(stop: threading.Event) -> None:
+    """What the scheduled function does deployed (every minute): re-stamp expiries after edits
+    of an event's end or retention. Locally every 10 s, so a change lands well within a minute."""
+    from chalicelib.services import retention
+
+    while not stop.wait(RETENTION_EVERY_SECONDS):
+        try:
+            retention.run_pending(seconds=RETENTION_EVERY_SECONDS)
+        except Exception as error:  # a store restarting or busy: try again next round
+            _say(f"retention re-stamp failed ({type(error).__name__}); retrying")
+
+
 def serve(env: dict[str, str], port: int, state: Path, embedded: Any, legacy: Path | None, started: float) -> int:
     from app import app
     from chalicelib.storage import aws
@@ -318,6 +333,7 @@ def serve(env: dict[str, str], port: int, state: Path, embedded: Any, legacy: Pa
         signal.signal(signum, lambda *_: stop.set())
     serving = threading.Thread(target=server.server.serve_forever, daemon=True)
     serving.start()
+    threading.Thread(target=retention_worker, args=(stop,), daemon=True).start()
     _say(f"""
 baoming is running on {base}  (started in {time.perf_counter() - started:.1f} s)
   admin token:        {env['ADMIN_TOKEN']}
@@ -326,6 +342,7 @@ baoming is running on {base}  (started in {time.perf_counter() - started:.1f} s)
   registration forms: {base}/e/{award}  ·  {base}/e/{exchange}
   demo ticket:        {demo_ticket_url(state)}
   gate scanner:       {demo_scanner_url()}
+  organiser console:  {base}/admin
   privacy notice:     {base}/privacy
   DynamoDB:           {env['DYNAMODB_ENDPOINT']}
   data:               {data}{restored_line}
