@@ -22,7 +22,7 @@ if TYPE_CHECKING:
         staff,
         tickets,
     )
-    from chalicelib.web import openapi, pages
+    from chalicelib.web import caller, openapi, pages
 else:
     # Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
     replies = lazy_module("chalicelib.schemas.replies")
@@ -35,6 +35,7 @@ else:
     retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
     tickets = lazy_module("chalicelib.services.tickets")
+    caller = lazy_module("chalicelib.web.caller")
     openapi = lazy_module("chalicelib.web.openapi")
     pages = lazy_module("chalicelib.web.pages")
 
@@ -93,7 +94,7 @@ def _idempotency_key():
 
 
 def _caller():
-    return auth.caller_of(_request().context)
+    return caller.caller_of(_request().context)
 
 
 # Retention follows the event: expiry re-stamps queued by edits, worked through page by page.

@@ -12,8 +12,8 @@ from chalicelib.domain.errors import CapacityBelowConfirmed, EventAlreadyExists,
 from chalicelib.domain.events import Event
 from chalicelib.storage import dynamo
 from chalicelib.storage.dynamo import from_dynamo, to_dynamo
+from chalicelib.storage.keys import EVENT_SK, event_partition
 
-EVENT_SK = "EVENT"
 EVENTS_INDEX = "gsi1"
 EVENTS_PARTITION = "EVENTS"
 
@@ -29,11 +29,10 @@ COUNTERS = (
 
 
 def key(event_id: str) -> dict[str, str]:
-    return {"pk": f"EVENT#{event_id}", "sk": EVENT_SK}
+    return {"pk": partition(event_id), "sk": EVENT_SK}
 
 
-def partition(event_id: str) -> str:
-    return f"EVENT#{event_id}"
+partition = event_partition
 
 
 # Breakdowns of the counts live on the event item as flat number attributes, so a transaction

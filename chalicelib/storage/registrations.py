@@ -32,6 +32,7 @@ from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
+from chalicelib.storage.keys import EVENT_SK
 
 logger = logging.getLogger(__name__)
 
@@ -256,7 +257,7 @@ def get_with_event(event_id: str, registration_id: str) -> tuple[Registration | 
             for raw in dynamo.client().batch_get_item(RequestItems=pending).get("Responses", {}).get(table, [])
         )
     registration = next((item for item in found if item["sk"].startswith("REG#")), None)
-    event = next((item for item in found if item["sk"] == event_items.EVENT_SK), None)
+    event = next((item for item in found if item["sk"] == EVENT_SK), None)
     return to_registration(registration), event_items.to_event(event)
 
 

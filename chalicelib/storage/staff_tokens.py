@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from chalicelib.domain.access import StaffTokenInfo
 from chalicelib.domain.errors import StaffTokenNotFound
 from chalicelib.storage import dynamo
-from chalicelib.storage import events as event_items
+from chalicelib.storage.keys import event_partition
+
+if TYPE_CHECKING:
+    from chalicelib.domain.access import StaffTokenInfo
 from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, put_new, to_dynamo
 
 INFO_PREFIX = "GATE#"
@@ -35,7 +37,7 @@ def key(token_hash: str) -> dict[str, str]:
 
 
 def info_key(event_id: str, token_id: str) -> dict[str, str]:
-    return {"pk": event_items.partition(event_id), "sk": f"{INFO_PREFIX}{token_id}"}
+    return {"pk": event_partition(event_id), "sk": f"{INFO_PREFIX}{token_id}"}
 
 
 def put(token_hash: str, event_id: str, info: StaffTokenInfo, expires_epoch: int) -> None:
@@ -77,6 +79,8 @@ def get(token_hash: str) -> StaffTokenRecord | None:
 
 
 def _info(item: dict[str, Any]) -> StaffTokenInfo:
+    from chalicelib.domain.access import StaffTokenInfo  # not on the authorizer's path
+
     return StaffTokenInfo(
         item["token_id"],
         item.get("label") or "",
@@ -92,7 +96,7 @@ def list_for_event(event_id: str) -> list[StaffTokenInfo]:
     kwargs: dict[str, Any] = {
         "TableName": dynamo.table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :gate)",
-        "ExpressionAttributeValues": to_dynamo({":pk": event_items.partition(event_id), ":gate": INFO_PREFIX}),
+        "ExpressionAttributeValues": to_dynamo({":pk": event_partition(event_id), ":gate": INFO_PREFIX}),
     }
     found: list[tuple[int, StaffTokenInfo]] = []
     while True:

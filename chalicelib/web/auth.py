@@ -12,12 +12,9 @@ from __future__ import annotations
 
 import hmac
 import time
-from typing import Any
 
 from chalice.app import AuthResponse, AuthRoute
 
-from chalicelib.domain.access import ADMIN_CALLER, Caller
-from chalicelib.domain.errors import Forbidden
 from chalicelib.domain.tokens import STAFF_PREFIX, staff_token_hash
 from chalicelib.storage import secrets, staff_tokens
 
@@ -73,13 +70,3 @@ def authorize(authorization_header: str | None) -> AuthResponse:
             routes=staff_routes(record.event_id), principal_id=f"staff:{record.event_id}", context=context
         )
     raise Unauthorized()
-
-
-def caller_of(request_context: dict[str, Any] | None) -> Caller:
-    """Who is calling, from what the authorizer put in the request context (routes behind it only)."""
-    found = (request_context or {}).get("authorizer") or {}
-    if found.get("role") == "admin":
-        return ADMIN_CALLER
-    if found.get("role") == "staff":
-        return Caller("staff", found.get("event_id") or None, found.get("token_id") or None, found.get("label") or None)
-    raise Forbidden()
