@@ -26,6 +26,10 @@ Start-up loads the snapshot straight into moto's tables (no HTTP, no request par
 replays the journal; a torn last line (a crash in the middle of a write that was therefore
 never acknowledged) is dropped. Files are owner-only (0600, directory 0700), and a lock file
 keeps a second server off the same directory. S3 (exports) is not persisted.
+
+For tests, `--faults` (`BAOMING_DYNAMODB_FAULTS`, `spawn(faults=..., seed=...)`) makes a fraction of
+data-plane requests throttled, failed or slow, decided before the request runs (see "fault
+injection" below); off unless asked for.
 """
 from __future__ import annotations
 
@@ -36,12 +40,14 @@ import fcntl
 import gc
 import json
 import os
+import random
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -807,6 +813,260 @@ class DurableStore:
         return count
 
 
+# --- fault injection (tests; off unless asked for) ----------------------------------------------
+#
+# `--faults SPEC` / `BAOMING_DYNAMODB_FAULTS=SPEC` / `spawn(faults=SPEC, seed=N)` make a fraction of
+# DynamoDB data-plane requests fail the way DynamoDB fails under load, so the app's answer to a
+# throttled or failing store (503 + Retry-After, never a 500) can be tested end to end:
+#
+#   throttle=P   ThrottlingException or ProvisionedThroughputExceededException (HTTP 400)
+#   error=P      InternalServerError (HTTP 500)
+#   slow=P       a delay of `slow_seconds` (default 0.5-1.5 s), then the request runs normally
+#   slow_seconds=A-B, after=N (leave the first N data-plane requests alone), seed=N,
+#   actions=GetItem+Query+... (default: every data-plane action, FAULT_ACTIONS)
+#
+# e.g. "throttle=0.05,error=0.03,slow=0.02,seed=7". Every fault is decided and answered *before*
+# the request reaches moto: an injected error changed nothing (so nothing is journaled), exactly
+# like a throttled or failed request at DynamoDB's front end, which the caller may retry.
+# Faults are never injected *after* a request ran: that would be a lost acknowledgement (the
+# write applied, the client told it failed). botocore's retry of a TransactWriteItems would then
+# carry the same ClientRequestToken (botocore fills it in once per call), which real DynamoDB
+# answers as the first, idempotent success for 10 minutes, but moto ignores it and would refuse
+# the retry as a conflicting duplicate: such a test would find moto's gap, not the app's.
+# (A plain PutItem/UpdateItem has no such token in DynamoDB either; that case is not modelled.)
+# Table-level requests (CreateTable, DescribeTable, UpdateTimeToLive, ...) and S3 are never
+# faulted, so setting up a table against a faulty server needs no special care.
+#
+# Delays are slept *outside* the global lock: a slow answer at DynamoDB's front end does not stall
+# every other client, and holding the lock for 1.5 s would turn one slow request into a store-wide
+# stall that pushes every concurrent request towards its read timeout (a different fault). Errors
+# are answered without the lock too (they never touch moto). Decisions come from one seeded
+# random.Random under a small lock of their own, one draw per eligible request in arrival order:
+# with a seed, the n-th eligible request always gets the same fate (which request is n-th depends
+# on the clients' scheduling).
+#
+# `GET /_baoming/faults` answers the injector's settings and counts; `POST /_baoming/faults` with
+# {"enabled": bool, "spec": "...", "seed": N, "reset": true} (any subset) changes them, e.g. to
+# switch faults off before a test reads its results (see `fault_control`).
+
+FAULT_ACTIONS = frozenset({
+    "GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "Scan", "BatchGetItem", "BatchWriteItem",
+    "TransactGetItems", "TransactWriteItems",
+})
+FAULTS_PATH = "/_baoming/faults"
+FAULTS_ENV = "BAOMING_DYNAMODB_FAULTS"
+_FAULT_ERRORS = {
+    "ThrottlingException": (400, "Rate of requests exceeds the allowed throughput."),
+    "ProvisionedThroughputExceededException": (
+        400, "The level of configured provisioned throughput for the table was exceeded. "
+             "Consider increasing your provisioning level with the UpdateTable API."),
+    "InternalServerError": (500, "Internal server error"),
+}
+
+
+@dataclass(frozen=True)
+class FaultSpec:
+    throttle: float = 0.0
+    error: float = 0.0
+    slow: float = 0.0
+    slow_seconds: tuple[float, float] = (0.5, 1.5)
+    after: int = 0
+    seed: int | None = None
+    actions: frozenset[str] = FAULT_ACTIONS
+
+    @classmethod
+    def parse(cls, text: str) -> FaultSpec:
+        """`throttle=0.05,error=0.03,slow=0.02[,slow_seconds=0.5-1.5][,after=N][,seed=N][,actions=A+B]`."""
+        values: dict[str, Any] = {}
+        for part in filter(None, (p.strip() for p in text.split(","))):
+            name, equals, value = part.partition("=")
+            name, value = name.strip(), value.strip()
+            if not equals:
+                raise ValueError(f"fault spec: {part!r} is not name=value")
+            if name in ("throttle", "error", "slow"):
+                probability = float(value)
+                if not 0 <= probability <= 1:
+                    raise ValueError(f"fault spec: {name} must be a probability between 0 and 1")
+                values[name] = probability
+            elif name == "slow_seconds":
+                low, _, high = value.partition("-")
+                bounds = (float(low), float(high or low))
+                if not 0 <= bounds[0] <= bounds[1]:
+                    raise ValueError("fault spec: slow_seconds must be A-B with 0 <= A <= B")
+                values[name] = bounds
+            elif name in ("after", "seed"):
+                values[name] = int(value)
+            elif name == "actions":
+                actions = frozenset(filter(None, value.replace("|", "+").split("+")))
+                unknown = actions - FAULT_ACTIONS
+                if unknown:
+                    raise ValueError(f"fault spec: {sorted(unknown)} are not data-plane actions "
+                                     f"({', '.join(sorted(FAULT_ACTIONS))})")
+                values[name] = actions
+            else:
+                raise ValueError(f"fault spec: unknown setting {name!r} "
+                                 "(throttle, error, slow, slow_seconds, after, seed, actions)")
+        spec = cls(**values)
+        if spec.throttle + spec.error + spec.slow > 1:
+            raise ValueError("fault spec: throttle + error + slow must not exceed 1")
+        return spec
+
+    def describe(self) -> str:
+        parts = [f"throttle={self.throttle:g}", f"error={self.error:g}", f"slow={self.slow:g}",
+                 f"slow_seconds={self.slow_seconds[0]:g}-{self.slow_seconds[1]:g}"]
+        if self.after:
+            parts.append(f"after={self.after}")
+        if self.seed is not None:
+            parts.append(f"seed={self.seed}")
+        if self.actions != FAULT_ACTIONS:
+            parts.append("actions=" + "+".join(sorted(self.actions)))
+        return ",".join(parts)
+
+
+@dataclass(frozen=True)
+class Fault:
+    kind: str  # "throttle", "error" or "slow"
+    error_code: str | None = None
+    delay: float = 0.0
+
+
+class FaultInjector:
+    """Decides, request by request, whether a data-plane request fails, and counts what it did."""
+
+    def __init__(self, spec: FaultSpec, enabled: bool = True):
+        self._lock = threading.Lock()
+        self.enabled = enabled
+        self._configure(spec)
+
+    def _configure(self, spec: FaultSpec) -> None:
+        self.spec = spec
+        self._random = random.Random(spec.seed)
+        self.seen = 0  # data-plane requests that could have been faulted (while enabled)
+        self.injected: dict[str, int] = {}  # by error code, and "slow"
+        self.by_action: dict[str, dict[str, int]] = {}
+
+    def decide(self, action: str) -> Fault | None:
+        with self._lock:
+            spec = self.spec
+            if not self.enabled or action not in spec.actions:
+                return None
+            self.seen += 1
+            if self.seen <= spec.after:
+                return None
+            roll, pick = self._random.random(), self._random.random()  # two draws per request, always
+            if roll < spec.throttle:
+                code = "ThrottlingException" if pick < 0.5 else "ProvisionedThroughputExceededException"
+                fault = Fault("throttle", code)
+            elif roll < spec.throttle + spec.error:
+                fault = Fault("error", "InternalServerError")
+            elif roll < spec.throttle + spec.error + spec.slow:
+                low, high = spec.slow_seconds
+                fault = Fault("slow", delay=low + pick * (high - low))
+            else:
+                return None
+            name = fault.error_code or "slow"
+            self.injected[name] = self.injected.get(name, 0) + 1
+            per_action = self.by_action.setdefault(action, {})
+            per_action[name] = per_action.get(name, 0) + 1
+            return fault
+
+    def state(self) -> dict[str, Any]:
+        with self._lock:
+            return {"enabled": self.enabled, "spec": self.spec.describe(), "seen": self.seen,
+                    "injected": dict(self.injected), "by_action": {a: dict(c) for a, c in self.by_action.items()}}
+
+    def control(self, changes: dict[str, Any]) -> dict[str, Any]:
+        """Apply {"spec", "seed", "reset", "enabled"} (any subset); a new spec or seed also resets the counts."""
+        with self._lock:
+            spec = self.spec
+            if "spec" in changes:
+                spec = FaultSpec.parse(str(changes["spec"]))
+            if "seed" in changes:
+                spec = FaultSpec(**{**vars(spec), "seed": None if changes["seed"] is None else int(changes["seed"])})
+            if spec is not self.spec or changes.get("reset"):
+                self._configure(spec)
+            if "enabled" in changes:
+                self.enabled = bool(changes["enabled"])
+        return self.state()
+
+
+class FaultInjectingApp:
+    """In front of the serialised app (so never under its lock): answers the control endpoint,
+    and fails or delays the data-plane requests its injector picks before they reach moto."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], injector: FaultInjector):
+        self._app = app
+        self.injector = injector
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == FAULTS_PATH:
+            return self._control(environ, start_response)
+        prefix, _, action = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        fault = self.injector.decide(action) if prefix == DYNAMODB_TARGET else None
+        if fault is not None:
+            if fault.error_code is None:
+                time.sleep(fault.delay)  # then run it normally (outside the lock while sleeping)
+            else:
+                _read_body(environ)  # the connection is kept alive: the request body must not be left unread
+                return _dynamodb_error(start_response, fault.error_code)
+        return self._app(environ, start_response)
+
+    def _control(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        try:
+            if method == "POST":
+                changes = json.loads(_read_body(environ) or b"{}")
+                if not isinstance(changes, dict):
+                    raise ValueError("expected a JSON object")
+                state = self.injector.control(changes)
+            elif method in ("GET", "HEAD"):
+                state = self.injector.state()
+            else:
+                return _plain_json(start_response, "405 Method Not Allowed", {"message": "GET or POST"})
+        except (ValueError, TypeError) as error:
+            return _plain_json(start_response, "400 Bad Request", {"message": str(error)})
+        return _plain_json(start_response, "200 OK", state)
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    return environ["wsgi.input"].read(length) if length > 0 else b""
+
+
+def _plain_json(start_response: Callable[..., Any], status: str, value: Any) -> list[bytes]:
+    body = json.dumps(value).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def _dynamodb_error(start_response: Callable[..., Any], code: str) -> list[bytes]:
+    """The error as DynamoDB sends it: `__type` in the JSON body (what botocore reads), the same
+    code in `x-amzn-ErrorType`, a request id and the body's CRC32."""
+    status, message = _FAULT_ERRORS[code]
+    body = json.dumps({"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}).encode()
+    reason = "Bad Request" if status == 400 else "Internal Server Error"
+    start_response(f"{status} {reason}", [
+        ("Content-Type", "application/x-amz-json-1.0"), ("Content-Length", str(len(body))),
+        ("x-amzn-ErrorType", code), ("x-amzn-RequestId", uuid.uuid4().hex.upper()),
+        ("x-amz-crc32", str(zlib.crc32(body))),
+    ])
+    return [body]
+
+
+def fault_control(endpoint: str, **changes: Any) -> dict[str, Any]:
+    """Read (no arguments) or change (enabled=, spec=, seed=, reset=) a faulty server's injector."""
+    import urllib.request
+
+    data = json.dumps(changes).encode() if changes else None
+    request = urllib.request.Request(endpoint.rstrip("/") + FAULTS_PATH, data=data, method="POST" if changes else "GET",
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return dict(json.loads(response.read()))
+
+
 # --- the server -----------------------------------------------------------------------------------
 
 def _request_handler() -> type:
@@ -842,10 +1102,13 @@ class EmbeddedDynamoDB:
 
     With `data_dir`, DynamoDB state is restored from it by start() and every acknowledged
     write is journaled there; stop() compacts it into the snapshot. Without, nothing is kept.
+    With `faults` (a FaultSpec or its text), some data-plane requests fail or are slow (see
+    "fault injection" above); `self.faults` is then the injector, else None.
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, data_dir: Path | str | None = None,
-                 compact_bytes: int = DEFAULT_COMPACT_BYTES, port_variable: str = "DYNAMODB_PORT"):
+                 compact_bytes: int = DEFAULT_COMPACT_BYTES, port_variable: str = "DYNAMODB_PORT",
+                 faults: FaultSpec | str | None = None):
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
         from werkzeug.serving import make_server
 
@@ -857,7 +1120,11 @@ class EmbeddedDynamoDB:
         endpoint = "http://{}:{}".format(*sock.getsockname()[:2])
         try:
             self.store = DurableStore(data_dir, moto_app, lock, compact_bytes, endpoint) if data_dir else None
-            app = SerialisedWSGIApp(moto_app, lock, self.store)
+            app: Callable[..., Iterable[bytes]] = SerialisedWSGIApp(moto_app, lock, self.store)
+            self.faults: FaultInjector | None = None
+            if faults is not None:
+                self.faults = FaultInjector(FaultSpec.parse(faults) if isinstance(faults, str) else faults)
+                app = FaultInjectingApp(app, self.faults)
             self._server: BaseWSGIServer = make_server(
                 host, port, app, threaded=True, request_handler=_request_handler(), fd=sock.fileno()
             )
@@ -913,10 +1180,17 @@ def _command(port: int, data_dir: Path | str | None, *extra_args: str) -> list[s
 
 
 def spawn(data_dir: Path | str | None = None, *extra_args: str,
-          env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+          env: dict[str, str] | None = None, faults: str | None = None,
+          seed: int | None = None) -> tuple[subprocess.Popen[str], str]:
     """Start the embedded server in a child process on a free port; returns it and its endpoint.
 
-    Without `data_dir` (the tests' throwaway server) nothing is persisted."""
+    Without `data_dir` (the tests' throwaway server) nothing is persisted. With `faults` (a
+    fault spec such as "throttle=0.05,error=0.03,slow=0.02"; `seed` makes it repeatable), some
+    data-plane requests fail or are slow; `fault_control(endpoint, ...)` switches them."""
+    if faults is not None:
+        extra_args += ("--faults", faults)
+    if seed is not None:
+        extra_args += ("--fault-seed", str(seed))
     process = subprocess.Popen(_command(0, data_dir, *extra_args), cwd=PROJECT_DIR, stdout=subprocess.PIPE,
                                text=True, env=env)
     assert process.stdout is not None
@@ -1002,6 +1276,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="keep DynamoDB data here (journal + snapshot); default: DYNAMODB_DATA_DIR, else none")
     parser.add_argument("--compact-mb", type=float, default=DEFAULT_COMPACT_BYTES / 2**20,
                         help="compact the journal into the snapshot when it grows past this size")
+    parser.add_argument("--faults", default=os.environ.get(FAULTS_ENV) or None,
+                        help="inject DynamoDB faults, e.g. throttle=0.05,error=0.03,slow=0.02 (tests only); "
+                             f"default: {FAULTS_ENV}, else none")
+    parser.add_argument("--fault-seed", type=int, default=None, help="seed of the fault decisions (repeatable runs)")
     parser.add_argument("--managed", action="store_true",
                         help="run under `make run`: stop when stdin closes; ignore SIGINT and SIGHUP")
     args = parser.parse_args(argv)
@@ -1015,14 +1293,30 @@ def main(argv: list[str] | None = None) -> int:
         for signum in (signal.SIGINT, signal.SIGHUP):
             signal.signal(signum, lambda *_: stopped.set())
     port_variable = args.port_variable or ("DYNAMODB_PORT" if args.port is None else "--port")
+    faults = None
+    if args.faults is not None or args.fault_seed is not None:
+        try:
+            faults = FaultSpec.parse(args.faults or "")
+        except ValueError as error:
+            print(f"embedded DynamoDB: {error}", file=sys.stderr)
+            return 2
+        if args.fault_seed is not None:
+            faults = FaultSpec(**{**vars(faults), "seed": args.fault_seed})
     try:
         server = EmbeddedDynamoDB(args.host, default_port() if args.port is None else args.port, args.data_dir,
-                                  compact_bytes=int(args.compact_mb * 2**20), port_variable=port_variable).start()
+                                  compact_bytes=int(args.compact_mb * 2**20), port_variable=port_variable,
+                                  faults=faults).start()
     except (PortInUse, DataDirInUse, CorruptJournal) as error:
         print(f"embedded DynamoDB: {error}", file=sys.stderr)
         return 2
+    ready: dict[str, Any] = {"endpoint": server.endpoint,
+                             "restored": server.restored.as_dict() if server.restored else None}
+    if faults is not None:
+        ready["faults"] = faults.describe()
+        print(f"embedded DynamoDB: injecting faults ({faults.describe()}); "
+              f"{server.endpoint}{FAULTS_PATH} shows and switches them", file=sys.stderr, flush=True)
     # The parent process reads this line to learn the port when --port 0 is used.
-    _print_line({"endpoint": server.endpoint, "restored": server.restored.as_dict() if server.restored else None})
+    _print_line(ready)
     stopped.wait()
     _print_line({"saved": server.stop()})
     return 0

@@ -108,10 +108,17 @@ class EventFull(Conflict):
 
 
 class PhoneTaken(Conflict):
-    """The phone already has a live registration for this event (its guard item exists)."""
+    """The phone already has a live registration for this event (its guard item exists).
+
+    `existing_registration_id` names it for the service (an earlier attempt of the same
+    idempotent request may have made it); it is never part of the reply."""
 
     code = "already_registered"
     message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
+
+    def __init__(self, existing_registration_id: str | None = None):
+        super().__init__()
+        self.existing_registration_id = existing_registration_id
 
 
 class RegistrationClosed(Conflict):

@@ -106,14 +106,39 @@ def run_once(
     try:
         result = operation(records.record_id(record_key))
     except ServiceUnavailable:
-        records.release(record_key)
+        _release_quietly(record_key)
         raise
     except DomainError as refusal:
-        records.complete(record_key, json.dumps({"refused": refusal.body()}, ensure_ascii=False))
+        _complete(record_key, json.dumps({"refused": refusal.body()}, ensure_ascii=False))
         raise
     except Exception:
         logger.exception("idempotent operation failed; releasing the key")
-        records.release(record_key)
+        _release_quietly(record_key)
         raise
-    records.complete(record_key, json.dumps({"result": to_record(result)}, ensure_ascii=False))
+    _complete(record_key, json.dumps({"result": to_record(result)}, ensure_ascii=False))
     return result
+
+
+def _release_quietly(record_key: dict[str, str]) -> None:
+    """Free the key after a failure; if even that fails, the claim expires by itself."""
+    try:
+        records.release(record_key)
+    except ServiceUnavailable:
+        logger.warning("idempotency record could not be released; it frees itself after %d s", IN_PROGRESS_SECONDS)
+
+
+def _complete(record_key: dict[str, str], response: str) -> None:
+    """Remember the outcome. The operation has happened, so a failure here must not turn its
+    reply into an error: the record is released instead (a retry then runs the operation again,
+    which recognises what the first attempt made — see registrations._made_by_this_request)."""
+    for attempt in range(3):
+        try:
+            records.complete(record_key, response)
+            return
+        except ServiceUnavailable:
+            time.sleep(0.05 * (attempt + 1))
+    logger.warning("idempotency record could not be completed; releasing it")
+    try:
+        records.release(record_key)
+    except ServiceUnavailable:
+        logger.warning("idempotency record could not be released; it frees itself after %d s", IN_PROGRESS_SECONDS)

@@ -6,6 +6,7 @@ so in one transaction with the event's counters, so capacity holds under any con
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -14,6 +15,7 @@ from chalicelib.config import settings
 from chalicelib.domain import clock, tokens
 from chalicelib.domain.errors import (
     EventFull,
+    PhoneTaken,
     RegistrationClosed,
     SeatsChanged,
     ServiceUnavailable,
@@ -36,6 +38,8 @@ from chalicelib.services import events, idempotency, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import registrations as registration_store
+
+logger = logging.getLogger(__name__)
 
 
 def register(event_id: str, body: Any, idempotency_key: str | None = None) -> IssuedTicket:
@@ -104,6 +108,28 @@ def _issued(registration: Registration) -> IssuedTicket:
 
 
 def _register(event_id: str, body: Any, idempotency_record: str | None = None) -> IssuedTicket:
+    try:
+        return _register_once(event_id, body, idempotency_record)
+    except PhoneTaken as taken:
+        earlier = _made_by_this_request(event_id, taken, idempotency_record)
+        if earlier is None:
+            raise
+        return _issued(earlier)
+
+
+def _made_by_this_request(event_id: str, taken: PhoneTaken, idempotency_record: str | None) -> Registration | None:
+    """The registration holding the phone, if an earlier attempt of this same idempotent request
+    made it (its reply was lost: a timeout, a failure after the write). Then the retry gets that
+    ticket; anyone else gets `already_registered`, which never reveals a ticket."""
+    if not idempotency_record or not taken.existing_registration_id:
+        return None
+    existing = registration_store.get(event_id, taken.existing_registration_id, consistent=True)
+    if existing is None or existing.erased or existing.idempotency_record != idempotency_record:
+        return None
+    return existing
+
+
+def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> IssuedTicket:
     event = events.recent_event(event_id)
     data = _validated(event, body)
     if not event.registration_is_open(clock.now()):
@@ -141,7 +167,12 @@ def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: st
         except WriteConflict:
             backoff(attempt)
             continue
-        if registration.registration_id in waitlist.promote(event.event_id):
-            registration = replace(registration, status=CONFIRMED)
+        try:
+            if registration.registration_id in waitlist.promote(event.event_id):
+                registration = replace(registration, status=CONFIRMED)
+        except ServiceUnavailable:
+            # The registration is written: its reply must not be lost to a failed promotion
+            # pass. A later pass (the next registration, cancellation or edit) moves the list.
+            logger.warning("promotion after joining the waitlist of %s failed; left for the next pass", event.event_id)
         return _issued(registration)
     raise ServiceUnavailable()

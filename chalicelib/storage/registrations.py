@@ -84,6 +84,13 @@ def _guard_item(registration: Registration) -> dict[str, Any]:
     }
 
 
+def _guard_put(registration: Registration) -> dict[str, Any]:
+    """The phone guard's Put; when the phone is taken, the stored guard names its registration."""
+    action = put_new(_guard_item(registration))
+    action["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    return action
+
+
 def _search_puts(registration: Registration, name_key: str) -> list[dict[str, Any]]:
     return [
         put_new(
@@ -155,7 +162,7 @@ def insert_confirmed(
         dynamo.transact(
             [
                 put_new(_registration_item(registration)),
-                put_new(_guard_item(registration)),
+                _guard_put(registration),
                 _event_update(
                     registration.event_id,
                     "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one",
@@ -170,7 +177,7 @@ def insert_confirmed(
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
-            raise PhoneTaken() from cancelled
+            raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
         if reasons.failed(2):
             stored = event_items.to_event(reasons.items[2])
             if stored is None:
@@ -190,7 +197,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
         dynamo.transact(
             [
                 put_new(_registration_item(registration)),
-                put_new(_guard_item(registration)),
+                _guard_put(registration),
                 put_new(
                     {
                         **waitlist_key(event_id, registration.waitlist_position),
@@ -214,7 +221,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
-            raise PhoneTaken() from cancelled
+            raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
         if reasons.failed(3):
             raise EventNotFound() from cancelled
         if reasons.failed(0) or reasons.failed(2) or any(reasons.failed(i) for i in range(4, len(reasons.codes))):

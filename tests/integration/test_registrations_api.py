@@ -310,3 +310,21 @@ def test_raising_capacity_promotes_the_waitlist(admin, public, make_event):
     assert response.json()["counts"] == {"seats_confirmed": 4, "seats_remaining": 0, "waitlisted": 1, "checked_in": 0}
     statuses = [public.get(f"/tickets/{w['ticket_token']}").json()["status"] for w in waiting]
     assert statuses == ["confirmed", "confirmed", "waitlisted"]
+
+
+def test_a_retry_after_a_lost_reply_gets_the_ticket_it_made(public, make_event, db):
+    """The first attempt wrote the registration but its idempotency record was lost (a failure
+    after the write): the retry with the same key and body gets that registration's ticket, not
+    `already_registered`; a different key for the same phone still gets `already_registered`."""
+    event = make_event()
+    body = registration_body()
+    first = register(public, event["event_id"], body, **{"Idempotency-Key": "lost-reply-1"})
+    assert first.status_code == 201
+    record = next(item for item in db.scan_prefix("IDEM#")
+                  if first.json()["registration_id"] in (item.get("response_body") or ""))
+    db.client.delete_item(TableName=db.table, Key={"pk": {"S": record["pk"]}, "sk": {"S": record["sk"]}})
+    retry = register(public, event["event_id"], body, **{"Idempotency-Key": "lost-reply-1"})
+    assert retry.status_code == 201 and retry.json() == first.json()
+    other = register(public, event["event_id"], body, **{"Idempotency-Key": "lost-reply-2"})
+    assert other.status_code == 409 and other.json()["error"] == "already_registered"
+    assert "ticket_token" not in other.text and first.json()["registration_id"] not in other.text
