@@ -46,10 +46,6 @@ class CheckinVerdict:
     def message(self) -> str:
         return MESSAGES_ZH[self.result]
 
-    @property
-    def admitted(self) -> bool:
-        return self.result == OK
-
 
 def refused_checkin(stored: Registration | None, nonce: str | None) -> CheckinVerdict:
     """Why a check-in's conditional write did not apply, from the registration as it was.

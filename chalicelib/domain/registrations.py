@@ -86,12 +86,6 @@ class Registration:
         return cls(**known)
 
     @property
-    def ticket_status(self) -> str:
-        if self.checked_in_at and self.status != CANCELLED:
-            return CHECKED_IN
-        return self.status
-
-    @property
     def phone_masked(self) -> str | None:
         return mask_phone(self.phone) if self.phone else None
 

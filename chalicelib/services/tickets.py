@@ -97,9 +97,7 @@ def cancel_registration(event_id: str, registration_id: str, caller: Caller) -> 
         if REGISTRATION_ID.fullmatch(registration_id)
         else None
     )
-    if registration is None:
-        raise RegistrationNotFound()
-    if registration.erased:
+    if registration is None or registration.erased:
         raise RegistrationNotFound()
     already = registration.status == CANCELLED
     result = _cancel(registration)

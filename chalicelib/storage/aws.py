@@ -10,6 +10,8 @@ import functools
 import logging
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
 from chalicelib.config import settings
 from chalicelib.domain.errors import ServiceUnavailable
 
@@ -46,8 +48,6 @@ class GuardedClient:
             return attribute
 
         def call(*args: Any, **kwargs: Any) -> Any:
-            from botocore.exceptions import BotoCoreError, ClientError
-
             try:
                 return attribute(*args, **kwargs)
             except BotoCoreError as error:  # connection refused or reset, timeouts

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -36,10 +36,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set):
         return sorted(_plain(v) for v in value)
     return value
-
-
-def keys_only(item: Mapping[str, Any], names: Iterable[str] = ("pk", "sk")) -> dict[str, Any]:
-    return {name: item[name] for name in names if name in item}
 
 
 def table() -> str:

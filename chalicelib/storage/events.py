@@ -17,16 +17,6 @@ from chalicelib.storage.keys import EVENT_SK, event_partition
 EVENTS_INDEX = "gsi1"
 EVENTS_PARTITION = "EVENTS"
 
-# Counters live on the event item and change only inside conditional writes.
-COUNTERS = (
-    "seats_confirmed",
-    "confirmed_count",
-    "waitlisted_count",
-    "cancelled_count",
-    "checked_in_count",
-    "waitlist_seq",
-)
-
 
 def key(event_id: str) -> dict[str, str]:
     return {"pk": partition(event_id), "sk": EVENT_SK}

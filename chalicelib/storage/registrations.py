@@ -345,6 +345,23 @@ def _erasure(names: dict[str, str], values: dict[str, Any]) -> tuple[str, str]:
     return "erased = :true, erased_at = :at", ", ".join(removes)
 
 
+def _registration_update(
+    registration: Registration, sets: str, removes: str, condition: str, names: dict[str, str], values: dict[str, Any]
+) -> dict[str, Any]:
+    """Action 0 of a cancellation or erasure: applies only while the status is still `:previous`
+    and `condition` holds; on failure its ALL_OLD item tells the caller what changed."""
+    return {
+        "Update": {
+            "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
+            "UpdateExpression": f"SET {sets} REMOVE {removes}",
+            "ConditionExpression": f"#status = :previous AND {condition}",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": to_dynamo(values),
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+    }
+
+
 def _changed(cancelled: TransactionCancelled, what: str) -> Exception:
     reasons = cancelled.cancellation
     if reasons.failed(0):
@@ -364,18 +381,7 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     if erase:
         erased_sets, erased_removes = _erasure(names, values)
         sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "Key": to_dynamo(key(event_id, registration.registration_id)),
-                "UpdateExpression": f"SET {sets} REMOVE {removes}",
-                "ConditionExpression": "#status = :previous AND attribute_not_exists(checked_in_at)",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": to_dynamo(values),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
-    ]
+    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(checked_in_at)", names, values)]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     counters = CounterChanges()
@@ -408,18 +414,7 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
     sets, removes = _erasure(names, values)
-    actions: list[dict[str, Any]] = [
-        {
-            "Update": {
-                "Key": to_dynamo(key(event_id, registration.registration_id)),
-                "UpdateExpression": f"SET {sets} REMOVE {removes}",
-                "ConditionExpression": "#status = :previous AND attribute_not_exists(erased)",
-                "ExpressionAttributeNames": names,
-                "ExpressionAttributeValues": to_dynamo(values),
-                "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-            }
-        }
-    ]
+    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(erased)", names, values)]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     actions.extend(_copies_deletes(registration))
