@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         audit,
         checkins,
         events,
+        invites,
         privacy,
         registrations,
         retention,
@@ -30,6 +31,7 @@ else:
     audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
+    invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
     registrations = lazy_module("chalicelib.services.registrations")
     retention = lazy_module("chalicelib.services.retention")
@@ -222,7 +224,7 @@ def openapi_document():
 
 @route("/e/{event_id}", methods=["GET"])
 def registration_form_page(event_id):
-    return http.html_response(*pages.registration_page(event_id))
+    return http.html_response(*pages.registration_page(event_id, _query().get("invite")))
 
 
 @route("/t/{ticket_token}", methods=["GET"])
@@ -259,3 +261,23 @@ def static_asset(name):
 @route("/favicon.ico", methods=["GET"])
 def favicon():
     return http.content_response(pages.FAVICON_SVG, "image/svg+xml; charset=utf-8", http.STATIC)
+
+
+# --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------
+
+
+@route("/events/{event_id}/invite-codes", methods=["POST"], authorizer=staff_or_admin)
+def create_invite_code(event_id):
+    created = invites.create_invite_code(event_id, _body(), _caller())
+    return http.reply(replies.INVITE_CODE, created, 201, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes", methods=["GET"], authorizer=staff_or_admin)
+def list_invite_codes(event_id):
+    return http.reply(replies.INVITE_CODE_LIST, {"items": invites.list_invite_codes(event_id)}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes/{code_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def revoke_invite_code(event_id, code_id):
+    invites.revoke_invite_code(event_id, code_id, _caller())
+    return http.no_content()

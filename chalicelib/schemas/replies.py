@@ -34,6 +34,8 @@ class EventSchema(Schema):
     roles = fields.List(fields.String(), required=True)
     retention_days = fields.Integer(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
+    invite_only_roles = fields.List(fields.String(), required=True)
+    reserved_seats = fields.Integer(required=True)
 
 
 class EventListSchema(Schema):
@@ -227,3 +229,27 @@ REGISTRATION_LIST = RegistrationListSchema()
 REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeSchema(Schema):
+    code_id = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "邀请码（仅管理员可见）"})
+    role = fields.String(required=True)
+    max_uses = fields.Integer(required=True)
+    used = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True)
+    form_url = fields.String(required=True, metadata={"description": "{PUBLIC_BASE_URL}/e/{event_id}?invite={code}"})
+    companion_of = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class InviteCodeListSchema(Schema):
+    items = fields.List(fields.Nested(InviteCodeSchema), required=True)
+
+
+INVITE_CODE = InviteCodeSchema()
+INVITE_CODE_LIST = InviteCodeListSchema()

@@ -66,6 +66,17 @@ class EventFieldsSchema(StrictSchema):
     max_party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="须在 1 到 20 之间"))
     roles = _roles()
     retention_days = StrictInteger(validate=validate.Range(min=1, max=3650, error="须在 1 到 3650 天之间"))
+    invite_only_roles = BoundedList(
+        fields.String(error_messages=zh_messages(invalid="须为文本")),
+        max_length=10,
+        too_long="身份最多 10 个",
+        error_messages=zh_messages(invalid="须为身份列表"),
+        metadata={"description": "仅凭邀请码或名单导入才能报名的身份（公开报名表不提供）"},
+    )
+    reserved_seats = StrictInteger(
+        validate=validate.Range(min=0, max=100_000, error="须在 0 到 100000 之间"),
+        metadata={"description": "为受邀和导入的嘉宾预留的座位；公开报名最多占用 capacity − reserved_seats"},
+    )
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -138,6 +149,11 @@ class RegistrationFieldsSchema(StrictSchema):
     city = CleanText(0, 60)
     organization = CleanText(0, 60)
     note = CleanText(0, 200)
+    invite_code = fields.String(
+        validate=validate.Length(min=1, max=64, error="邀请码无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "邀请码（邀请链接 ?invite= 中的值）"},
+    )
 
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):
@@ -234,3 +250,27 @@ CHECKIN = CheckinSchema()
 AUDIT_QUERY = AuditQuerySchema()
 STATS_QUERY = StatsQuerySchema()
 STAFF_TOKEN_CREATE = StaffTokenCreateSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeCreateSchema(StrictSchema):
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(event_rules.ROLE_LABELS_ZH), error="没有这个身份"),
+        error_messages=zh_messages(invalid="须为文本", required="请选择身份"),
+    )
+    max_uses = StrictInteger(
+        validate=validate.Range(min=1, max=1000, error="须在 1 到 1000 之间"),
+        metadata={"description": "可使用次数（默认 1）"},
+    )
+    label = CleanText(1, 30, metadata={"description": "备注，如 候选人郑国强及家属"})
+    companion_of = fields.String(
+        validate=validate.Length(min=1, max=32, error="报名编号无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "陪同对象（本活动某位候选人的报名编号）：用此码报名者记为其陪同人"},
+    )
+
+
+INVITE_CODE_CREATE = InviteCodeCreateSchema()

@@ -404,6 +404,56 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
+# --- guests known in advance (SPEC §6): invite codes, import -----------------------------------
+CODE_ID = {"name": "code_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20}}
+OPERATIONS.update(
+    {
+        "/events/{event_id}/invite-codes": {
+            "post": {
+                "summary": "创建邀请码（某一身份，含仅限邀请的身份）",
+                "operationId": "createInviteCode",
+                "security": ADMIN,
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.InviteCodeCreateSchema),
+                "responses": {
+                    "201": _ok("邀请码与邀请链接 form_url", replies.InviteCodeSchema),
+                    "400": BAD_JSON,
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            },
+            "get": {
+                "summary": "本活动的邀请码（含已用次数、撤销时间）",
+                "operationId": "listInviteCodes",
+                "security": ADMIN,
+                "parameters": [EVENT_ID],
+                "responses": {
+                    "200": _ok("邀请码列表", replies.InviteCodeListSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            },
+        },
+        "/events/{event_id}/invite-codes/{code_id}": {
+            "delete": {
+                "summary": "撤销邀请码（之后用它报名返回 422 fields.invite_code）",
+                "operationId": "revokeInviteCode",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, CODE_ID],
+                "responses": {
+                    "204": {"description": "已撤销（重复撤销同样返回 204）"},
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            },
+        },
+    }
+)
+
 
 def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     html = {"text/html": {"schema": {"type": "string"}}}
@@ -423,7 +473,11 @@ def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> 
 
 
 PAGES: dict[str, dict[str, dict[str, Any]]] = {
-    "/e/{event_id}": _page("报名表单页", "registrationPage", [EVENT_ID]),
+    "/e/{event_id}": _page(
+        "报名表单页（?invite= 邀请码：预选并只显示该码的身份）",
+        "registrationPage",
+        [EVENT_ID, {"name": "invite", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}}],
+    ),
     "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),

@@ -94,6 +94,7 @@
     var body = { name: value('name'), phone: value('phone'), consent: form.elements.namedItem('consent').checked };
     var role = value('role');
     if (role) body.role = role;
+    if (data.invite_code) body.invite_code = data.invite_code;
     if (form.elements.namedItem('party_size')) body.party_size = parseInt(value('party_size'), 10) || 1;
     ['city', 'organization', 'note'].forEach(function (name) {
       var text = value(name).trim();
