@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         audit,
         checkins,
         events,
+        imports,
         invites,
         privacy,
         registrations,
@@ -31,6 +32,7 @@ else:
     audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
+    imports = lazy_module("chalicelib.services.imports")
     invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
     registrations = lazy_module("chalicelib.services.registrations")
@@ -281,3 +283,22 @@ def list_invite_codes(event_id):
 def revoke_invite_code(event_id, code_id):
     invites.revoke_invite_code(event_id, code_id, _caller())
     return http.no_content()
+
+
+@route(
+    "/events/{event_id}/registrations/import",
+    methods=["POST"],
+    authorizer=staff_or_admin,
+    content_types=[*http.IMPORT_TYPES],
+)
+def import_registrations(event_id):
+    raw = _request().raw_body or b""
+    content = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    result = imports.import_registrations(event_id, content, _query(), _idempotency_key(), _caller())
+    return http.reply(replies.IMPORT_RESULT, result, 201, headers=http.PRIVATE)
+
+
+# Crashed imports (pending for over 2 minutes) are rolled back; see services/imports.py.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def recover_imports(event):
+    imports.sweep()

@@ -199,3 +199,15 @@ class EventChanged(StorageSignal):
 
 class WriteConflict(StorageSignal):
     """A concurrent transaction touched the same items, or a fresh id collided: retry."""
+
+
+class ImportRowTaken(StorageSignal):
+    """An import's row found its phone registered meanwhile: `registration_id` is the row's new id."""
+
+    def __init__(self, registration_id: str):
+        super().__init__()
+        self.registration_id = registration_id
+
+
+class ImportAborted(StorageSignal):
+    """The import is no longer pending (recovery rolled it back): stop writing."""

@@ -76,6 +76,7 @@ class Registration:
     companion_of: str | None = None  # a nominee's registration id (an invite code bound to them)
     invite_code_id: str | None = None  # the invite code it was made with
     import_id: str | None = None  # the import that wrote it (SPEC §6)
+    lawful_basis: str | None = None  # None: consent on the form; organiser_import for an import
     search_terms: list[str] | None = None
     idempotency_record: str | None = None
     erased: bool = False

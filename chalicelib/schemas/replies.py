@@ -253,3 +253,35 @@ class InviteCodeListSchema(Schema):
 
 INVITE_CODE = InviteCodeSchema()
 INVITE_CODE_LIST = InviteCodeListSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportedRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "数据行号（表头下第 1 行为 1）"})
+    registration_id = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+
+
+class SkippedRowSchema(Schema):
+    row = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["already_registered", "duplicate_in_file"]))
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    skipped = fields.List(fields.Nested(SkippedRowSchema), required=True)
+    registrations = fields.List(fields.Nested(ImportedRowSchema), required=True)
+
+
+class ImportRowErrorSchema(Schema):
+    row = fields.Integer(required=True)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ImportErrorSchema(ErrorSchema):
+    rows = fields.List(fields.Nested(ImportRowErrorSchema))
+
+
+IMPORT_RESULT = ImportResultSchema()

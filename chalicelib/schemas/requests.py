@@ -274,3 +274,18 @@ class InviteCodeCreateSchema(StrictSchema):
 
 
 INVITE_CODE_CREATE = InviteCodeCreateSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportQuerySchema(StrictSchema):
+    skip_duplicates = fields.Boolean(
+        truthy={"true", "1"},
+        falsy={"false", "0"},
+        error_messages=zh_messages(invalid="须为 true 或 false"),
+        metadata={"description": "true：已报名或文件内重复的手机号跳过（列在 skipped 中），不报错"},
+    )
+
+
+IMPORT_QUERY = ImportQuerySchema()

@@ -405,6 +405,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 # --- guests known in advance (SPEC §6): invite codes, import -----------------------------------
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CODE_ID = {"name": "code_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20}}
 OPERATIONS.update(
     {
@@ -448,6 +449,34 @@ OPERATIONS.update(
                     "401": UNAUTHORIZED,
                     "403": FORBIDDEN,
                     "404": NOT_FOUND,
+                },
+            },
+        },
+        "/events/{event_id}/registrations/import": {
+            "post": {
+                "summary": "导入名单（CSV：UTF-8/BOM/GB18030；或 .xlsx；≤ 5000 行；全部成功或全部不写）",
+                "operationId": "importRegistrations",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, {"in": "query", "schema": requests.ImportQuerySchema}, IDEMPOTENCY_KEY],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        media: {"schema": {"type": "string", "format": "binary"}}
+                        for media in ("text/csv", XLSX_MEDIA, "application/octet-stream")
+                    },
+                },
+                "responses": {
+                    "201": _ok("已导入：每行的报名编号与电子票链接；跳过的重复行", replies.ImportResultSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "409": _error("名额不足以导入整个文件（event_full）；未写入任何记录"),
+                    "413": _error("文件过大（上限 4 MB）"),
+                    "415": _error("须为 text/csv 或 .xlsx 文件"),
+                    "422": {
+                        "description": "文件或行有误：rows 列出每个有误的行（行号从表头下第 1 行起算）；未写入任何记录",
+                        "content": {"application/json": {"schema": replies.ImportErrorSchema}},
+                    },
                 },
             },
         },
