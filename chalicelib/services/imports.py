@@ -340,8 +340,22 @@ def _import(event_id: str, content: bytes, skip: bool, caller: Caller | None) ->
 
 
 def _write_rows(event_id: str, import_id: str, registrations: list[tuple[Registration, str]]) -> None:
-    for group in import_store.batches(registrations):
-        write_batch(event_id, import_id, group)
+    """The batches, WRITERS at a time (each a transaction of its own: their order doesn't matter);
+    the first failure stops the rest and is raised once the ones in flight are back."""
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    groups = import_store.batches(registrations)
+    with ThreadPoolExecutor(max_workers=WRITERS) as pool:
+        futures = [pool.submit(write_batch, event_id, import_id, group) for group in groups]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+    for future in futures:
+        if future.done() and not future.cancelled() and future.exception() is not None:
+            raise future.exception()  # type: ignore[misc]
+
+
+WRITERS = 4  # concurrent batch transactions of one import
 
 
 # A seam for tests (a crash in the middle of an import): the one call that writes a batch.

@@ -189,17 +189,15 @@ def test_a_phone_registered_during_the_import_rolls_it_back(ceremony, admin, pub
     from chalicelib.services import imports
 
     eid = ceremony()
-    real_write = imports.write_batch
-    calls = []
+    real_reserve = imports._reserve
 
-    def racing(event_id, import_id, group):
-        calls.append(1)
-        if len(calls) == 2:  # someone registers a later row's phone between two batches
-            response = public.post(f"/events/{eid}/registrations", json=registration_body(phone="13908510003"))
-            assert response.status_code == 201
-        real_write(event_id, import_id, group)
+    def racing(event, record):
+        real_reserve(event, record)
+        # Someone registers the last row's phone after the checks, before the rows are written.
+        response = public.post(f"/events/{eid}/registrations", json=registration_body(phone="13908510003"))
+        assert response.status_code == 201
 
-    monkeypatch.setattr(imports, "write_batch", racing)
+    monkeypatch.setattr(imports, "_reserve", racing)
     response = _import(admin, eid, UTF8)
     assert response.status_code == 422, response.text
     assert response.json()["rows"] == [{"row": 47, "fields": {"phone": ["该手机号已报名本活动"]}}]
