@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         checkins,
         events,
         imports,
+        invitations,
         invites,
         privacy,
         registrations,
@@ -33,6 +34,7 @@ else:
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
     imports = lazy_module("chalicelib.services.imports")
+    invitations = lazy_module("chalicelib.services.invitations")
     invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
     registrations = lazy_module("chalicelib.services.registrations")
@@ -302,3 +304,13 @@ def import_registrations(event_id):
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def recover_imports(event):
     imports.sweep()
+
+
+@route("/events/{event_id}/invitations", methods=["GET"], authorizer=staff_or_admin)
+def invitation_cards(event_id):
+    return http.reply(replies.INVITATION_SHEET, invitations.invitation_sheet(event_id, _query()), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}/invitations", methods=["GET"])
+def invitations_page(event_id):
+    return http.html_response(*pages.invitations_page(event_id), headers=http.PRIVATE)

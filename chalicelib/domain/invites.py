@@ -89,3 +89,27 @@ def open_code(event_id: str, code: str) -> str | None:
     if expected is None or not hmac.compare_digest(expected, tag):
         return None
     return code_id
+
+
+@dataclass(frozen=True)
+class InvitationCard:
+    """One printable invitation (SPEC §6): a confirmed registration and its ticket's QR code."""
+
+    registration_id: str
+    name: str
+    role: str
+    role_label: str
+    party_size: int
+    seat: str | None
+    ticket_url: str
+    qr_svg_url: str
+
+
+@dataclass(frozen=True)
+class InvitationSheet:
+    event_id: str
+    title: str
+    venue: str
+    starts_at: str
+    ends_at: str
+    items: list[InvitationCard]

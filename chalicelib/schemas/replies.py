@@ -285,3 +285,26 @@ class ImportErrorSchema(ErrorSchema):
 
 
 IMPORT_RESULT = ImportResultSchema()
+
+
+class InvitationCardSchema(Schema):
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True)
+    role = fields.String(required=True)
+    role_label = fields.String(required=True)
+    party_size = fields.Integer(required=True)
+    seat = fields.String(required=True, allow_none=True)
+    ticket_url = fields.String(required=True)
+    qr_svg_url = fields.String(required=True)
+
+
+class InvitationSheetSchema(Schema):
+    event_id = fields.String(required=True)
+    title = fields.String(required=True)
+    venue = fields.String(required=True)
+    starts_at = fields.String(required=True, metadata={"format": "date-time"})
+    ends_at = fields.String(required=True, metadata={"format": "date-time"})
+    items = fields.List(fields.Nested(InvitationCardSchema), required=True)
+
+
+INVITATION_SHEET = InvitationSheetSchema()

@@ -452,6 +452,24 @@ OPERATIONS.update(
                 },
             },
         },
+        "/events/{event_id}/invitations": {
+            "get": {
+                "summary": "可打印的邀请函数据：每位已确认报名者一张（可按身份筛选），含电子票二维码链接",
+                "operationId": "invitationCards",
+                "security": ADMIN,
+                "parameters": [
+                    EVENT_ID,
+                    {"name": "role", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20}},
+                ],
+                "responses": {
+                    "200": _ok("邀请函", replies.InvitationSheetSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            },
+        },
         "/events/{event_id}/registrations/import": {
             "post": {
                 "summary": "导入名单（CSV：UTF-8/BOM/GB18030；或 .xlsx；≤ 5000 行；全部成功或全部不写）",
@@ -522,6 +540,11 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
     "/admin": _page("主办方控制台：登录（粘贴管理员令牌）与活动列表", "adminPage", []),
     "/admin/events/{event_id}": _page(
         "主办方控制台：单个活动（概览、编辑、报名名单、签到口、日志）", "adminEventPage", [EVENT_ID]
+    ),
+    "/admin/events/{event_id}/invitations": _page(
+        "主办方控制台：打印邀请函（A4，每位已确认报名者一张，含电子票二维码；?role= 按身份）",
+        "invitationsPage",
+        [EVENT_ID, {"name": "role", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 20}}],
     ),
     "/static/{name}": {
         "get": {

@@ -363,6 +363,26 @@ def admin_event_page(event_id: str) -> tuple[int, str]:
     return 200, render_admin_event(event_id)
 
 
+# --- /admin/events/{event_id}/invitations: printable invitations (SPEC §6) ---------------------
+
+INVITATIONS_ROOT = "../../../"
+
+
+def render_invitations(event_id: str) -> str:
+    root = INVITATIONS_ROOT
+    data = _console_data(root, event_id=event_id)
+    return _render("invitations.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
+
+
+def invitations_page(event_id: str) -> tuple[int, str]:
+    """A shell like the console's: the cards come from the API with the organiser's token."""
+    from chalicelib.domain.ids import EVENT_ID
+
+    if not EVENT_ID.fullmatch(event_id):
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root=INVITATIONS_ROOT)
+    return 200, render_invitations(event_id)
+
+
 # --- /privacy --------------------------------------------------------------------------------
 
 

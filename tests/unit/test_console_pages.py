@@ -91,7 +91,7 @@ def event_html() -> str:
 
 
 def test_both_pages_are_zh_cn_and_csp_safe(admin_html, event_html):
-    for html, scripts in ((admin_html, ["admin.js", "admin-list.js"]), (event_html, ["admin.js", "admin-event.js"])):
+    for html, scripts in ((admin_html, ["admin.js", "admin-list.js"]), (event_html, ["admin.js", "admin-guests.js", "admin-event.js"])):
         assert '<html lang="zh-CN">' in html
         parsed = Page(html)
         assert not parsed.handlers  # no onclick= etc.
@@ -187,7 +187,7 @@ def test_event_page_sections_and_controls(event_html):
     parsed = Page(event_html)
     tabs = re.findall(r'<a href="#(\w+)" data-tab="\w+"[^>]*>([^<]+)</a>', event_html)
     assert tabs == [("overview", "概览"), ("edit", "编辑"), ("attendees", "报名名单"), ("gates", "签到口"),
-                    ("audit", "日志")]
+                    ("guests", "邀请与导入"), ("audit", "日志")]
     assert parsed.labels["q"] == "搜索"
     assert parsed.labels["status-filter"] == "状态" and parsed.labels["role-filter"] == "身份"
     assert parsed.labels["gate-label"] == "签到口名称"

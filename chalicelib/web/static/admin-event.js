@@ -4,7 +4,7 @@
   'use strict';
   var C = window.BaomingConsole, $ = C.$, el = C.el, data = C.data;
   var eid = data.event_id;
-  var TABS = ['overview', 'edit', 'attendees', 'gates', 'audit'];
+  var TABS = ['overview', 'edit', 'attendees', 'gates', 'guests', 'audit'];
   var REFRESH_MS = 5000; // the dashboard: at least every 10 s while visible (SPEC §4)
   var PAGE_SIZE = 50;
   var event = null, active = null, signedIn = false, missing = false;
@@ -71,6 +71,7 @@
     if (tab === 'overview') refreshOverview();
     else if (tab === 'attendees') attendees.show();
     else if (tab === 'gates') gates.show();
+    else if (tab === 'guests' && window.BaomingGuests) window.BaomingGuests.show();
     else if (tab === 'audit') audit.load(true);
   }
   window.addEventListener('hashchange', function () {
