@@ -29,6 +29,7 @@ import logging
 import secrets as random_source
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from chalicelib.domain import audit, clock, tokens
@@ -296,6 +297,13 @@ def _import(event_id: str, content: bytes, skip: bool, caller: Caller | None) ->
     import_id = "im-" + random_source.token_hex(8)
     stamp = clock.now_iso()
     registrations = [(number, _registration(event, data, import_id, stamp)) for number, data in rows]
+    # Ids sort by time, and many are made in the same millisecond: hand them out in file order, so
+    # the list, the exports and the invitations keep the organiser's order.
+    ordered_ids = sorted(registration.registration_id for _, registration in registrations)
+    registrations = [
+        (number, replace(registration, registration_id=rid))
+        for (number, registration), rid in zip(registrations, ordered_ids, strict=True)
+    ]
     role_counts: dict[str, list[int]] = {}
     for _, registration in registrations:
         counts = role_counts.setdefault(registration.role or "", [0, 0])

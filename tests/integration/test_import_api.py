@@ -41,6 +41,9 @@ def test_the_organisers_files_import_whole(ceremony, admin, public, db, content,
     body = response.json()
     assert body["created"] == ROWS and body["skipped"] == []
     assert [r["row"] for r in body["registrations"]] == list(range(1, ROWS + 1))
+    # The list keeps the file's order.
+    listed = admin.get(f"/events/{eid}/registrations?limit=100").json()["items"]
+    assert [r["registration_id"] for r in listed] == [r["registration_id"] for r in body["registrations"]]
     regs = {r["registration_id"]: r for r in db.of_type(eid, "REG#")}
     assert len(regs) == ROWS
     assert {r["status"] for r in regs.values()} == {"confirmed"} and {r["source"] for r in regs.values()} == {"import"}

@@ -65,9 +65,9 @@
         var actions = [];
         if (!code.revoked_at) {
           actions.push(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: '复制链接',
-            'aria-label': '复制邀请链接：' + (code.label || roleName(code.role)) }));
+            'aria-label': '复制链接：' + (code.label || roleName(code.role)) }));
           actions.push(el('button', { type: 'button', class: 'btn btn-ghost btn-sm', text: '撤销',
-            'aria-label': '撤销邀请码：' + (code.label || roleName(code.role)) }));
+            'aria-label': '撤销：' + (code.label || roleName(code.role)) }));
           actions[0].addEventListener('click', function () { copy(code.form_url); });
           actions[1].addEventListener('click', function () { revoke(code); });
         }
