@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         audit,
         checkins,
         events,
+        gate,
         privacy,
         registrations,
         retention,
@@ -30,6 +31,7 @@ else:
     audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
+    gate = lazy_module("chalicelib.services.gate")
     privacy = lazy_module("chalicelib.services.privacy")
     registrations = lazy_module("chalicelib.services.registrations")
     retention = lazy_module("chalicelib.services.retention")
@@ -215,6 +217,14 @@ def cancel_ticket(ticket_token):
 @route("/openapi.json", methods=["GET"])
 def openapi_document():
     return http.json_response(openapi.document())
+
+
+# --- the gate, offline (SPEC §5): gate data for scanners, the scanner's service worker ---------
+
+
+@route("/events/{event_id}/checkin-data", methods=["GET"], authorizer=staff_or_admin)
+def checkin_data(event_id):
+    return http.reply(replies.GATE_DATA, gate.gate_data(event_id, _query(), _caller()), headers=http.PRIVATE)
 
 
 # --- pages -----------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.clock import SHANGHAI, parse_iso
+from chalicelib.domain.gate import CheckinList, checkin_lists, list_errors
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -100,6 +101,8 @@ class Event:
     role_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     gate_heads: dict[str, int] = field(default_factory=dict)
     timeline_heads: dict[str, int] = field(default_factory=dict)
+    # Check-in lists (SPEC §5): [{list_id, name, roles?}]; None means the default `main` only.
+    checkin_lists: list[dict[str, Any]] | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -142,6 +145,11 @@ class Event:
             dict(self.gate_heads),
             timeline,
         )
+
+    @property
+    def gate_lists(self) -> list[CheckinList]:
+        """The check-in lists, `main` first and always present."""
+        return checkin_lists(self.checkin_lists)
 
     @property
     def has_waiting(self) -> bool:
@@ -192,6 +200,7 @@ EDITABLE_EVENT_FIELDS = (
     "max_party_size",
     "roles",
     "retention_days",
+    "checkin_lists",
 )
 
 
@@ -214,6 +223,11 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["roles"] = [f"该类活动没有这些身份：{', '.join(unknown)}；可选：{', '.join(allowed)}"]
         elif len(set(roles)) != len(roles):
             errors["roles"] = ["身份不能重复"]
+    lists = event.get("checkin_lists")
+    if lists:
+        list_problems = list_errors(lists, roles if roles is not None else allowed)
+        if list_problems:
+            errors["checkin_lists"] = list_problems
     return errors
 
 

@@ -19,6 +19,12 @@ class EventCountsSchema(Schema):
     checked_in = fields.Integer(required=True)
 
 
+class CheckinListReplySchema(Schema):
+    list_id = fields.String(required=True)
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(), allow_none=True)
+
+
 class EventSchema(Schema):
     event_id = fields.String(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(event_rules.KINDS))
@@ -34,6 +40,7 @@ class EventSchema(Schema):
     roles = fields.List(fields.String(), required=True)
     retention_days = fields.Integer(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
+    checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
 
 
 class EventListSchema(Schema):
@@ -93,13 +100,17 @@ class CheckinResultSchema(Schema):
     registration = fields.Nested(CheckinRegistrationSchema)
     checked_in_at = fields.String(metadata={"format": "date-time"})
     gate = fields.String(allow_none=True)
+    heads = fields.Integer(metadata={"description": "本次入场人数"})
+    checked_in_heads = fields.Integer(metadata={"description": "此名单上已入场人数"})
+    party_size = fields.Integer()
+    list_id = fields.String()
 
     @post_dump
     def _only_for_used_tickets(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """A verdict names the party, and when and where it came in, only for a used ticket."""
         if data.get("registration") is None:
             return {"result": data["result"], "message": data["message"]}
-        return data
+        return {name: value for name, value in data.items() if value is not None or name == "gate"}
 
 
 class RoleStatsSchema(Schema):
@@ -215,6 +226,28 @@ class RegistrationGateListSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+class GateListStateSchema(Schema):
+    checked_in_heads = fields.Integer(required=True)
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class GateEntrySchema(Schema):
+    ticket_hash = fields.String(required=True, metadata={"description": "大写票码的 SHA-256（小写十六进制）"})
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "已删除个人信息时为 null"})
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
+    seat = fields.String(required=True, allow_none=True)
+    lists = fields.Dict(keys=fields.String(), values=fields.Nested(GateListStateSchema), required=True)
+
+
+class GateDataSchema(Schema):
+    event = fields.Nested(EventSchema, required=True)
+    entries = fields.List(fields.Nested(GateEntrySchema), required=True)
+    next_since = fields.String(required=True, metadata={"description": "下次增量同步时作为 since 传回"})
+
+
 EVENT = EventSchema()
 EVENT_LIST = EventListSchema()
 REGISTRATION_CREATED = RegistrationCreatedSchema()
@@ -227,3 +260,4 @@ REGISTRATION_LIST = RegistrationListSchema()
 REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()
+GATE_DATA = GateDataSchema()

@@ -5,6 +5,7 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
@@ -58,6 +59,11 @@ def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
 
 
+def changed_now() -> int:
+    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
+    return int(time.time() * 1000)
+
+
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
     return Registration.from_mapping(item) if item else None
 
@@ -71,7 +77,12 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
     fields = asdict(registration)
     if not fields["erased"]:
         del fields["erased"]  # anonymise() conditions on the attribute's absence
-    return {**key(registration.event_id, registration.registration_id), "type": "registration", **fields}
+    return {
+        **key(registration.event_id, registration.registration_id),
+        "type": "registration",
+        **fields,
+        "changed_ms": changed_now(),
+    }
 
 
 def _guard_item(registration: Registration) -> dict[str, Any]:
@@ -306,11 +317,18 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                 {
                     "Update": {
                         "Key": to_dynamo(key(event_id, entry.registration_id)),
-                        "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+                        "UpdateExpression": (
+                            "SET #status = :confirmed, promoted_at = :at, changed_ms = :chg REMOVE waitlist_position"
+                        ),
                         "ConditionExpression": "#status = :waitlisted",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_dynamo(
-                            {":confirmed": CONFIRMED, ":waitlisted": WAITLISTED, ":at": promoted_at}
+                            {
+                                ":confirmed": CONFIRMED,
+                                ":waitlisted": WAITLISTED,
+                                ":at": promoted_at,
+                                ":chg": changed_now(),
+                            }
                         ),
                     }
                 },
@@ -353,10 +371,10 @@ def _registration_update(
     return {
         "Update": {
             "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-            "UpdateExpression": f"SET {sets} REMOVE {removes}",
+            "UpdateExpression": f"SET {sets}, changed_ms = :chg REMOVE {removes}",
             "ConditionExpression": f"#status = :previous AND {condition}",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
+            "ExpressionAttributeValues": to_dynamo({**values, ":chg": changed_now()}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }

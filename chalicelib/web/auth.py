@@ -42,6 +42,7 @@ def staff_routes(event_id: str) -> list[str | AuthRoute]:
         AuthRoute(f"/events/{event_id}/checkins", ["POST"]),
         AuthRoute(f"/events/{event_id}/stats", ["GET"]),
         AuthRoute(f"/events/{event_id}/registrations", ["GET"]),
+        AuthRoute(f"/events/{event_id}/checkin-data", ["GET"]),
     ]
 
 
