@@ -53,7 +53,7 @@ def stats(event_id: str, query: Mapping[str, str] | None = None, caller: Caller 
     list_id = params.get("list_id", MAIN_LIST)
     if not any(item.list_id == list_id for item in event.gate_lists):
         raise ValidationFailed(fields={"list_id": ["本活动没有这个签到名单"]})
-    event_stats = event.stats
+    event_stats = event.stats if list_id == MAIN_LIST else gate.list_stats(event, list_id)
     if caller is not None:
         staff.note_use(caller)
     return event_stats

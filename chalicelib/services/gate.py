@@ -33,7 +33,7 @@ from chalicelib.domain.checkins import (
     refused_checkin,
 )
 from chalicelib.domain.errors import EventChanged, RegistrationChanged, ServiceUnavailable, ValidationFailed
-from chalicelib.domain.events import Event
+from chalicelib.domain.events import NO_GATE, ROLE_METRICS, Event, EventStats, TimelineBucket, timeline_bucket
 from chalicelib.domain.gate import (
     MAIN_LIST,
     SINCE_OVERLAP_MS,
@@ -278,6 +278,37 @@ def scan_of(
         scanned_at=data.get("scanned_at"),
         nonce=nonce,
         actor=(caller or Caller(audit.ADMIN)).actor,
+    )
+
+
+def list_stats(event: Event, list_id: str) -> EventStats:
+    """Stats of a list other than `main` (no counters are kept for those): counted from the
+    registrations, heads by the gate and 10-minute bucket of each party's first check-in."""
+    checked_in = heads = 0
+    by_role: dict[str, dict[str, int]] = {role: dict(counts) for role, counts in event.stats.by_role.items()}
+    for counts in by_role.values():
+        counts.update(checked_in=0, checked_in_heads=0)
+    by_gate: dict[str, int] = {}
+    timeline: dict[str, int] = {}
+    for record in gate_store.every_registration(event.event_id):
+        state = record.on(list_id)
+        if not state.heads:
+            continue
+        checked_in, heads = checked_in + 1, heads + state.heads
+        role = by_role.setdefault(record.registration.role or "", dict.fromkeys(ROLE_METRICS, 0))
+        role["checked_in"] += 1
+        role["checked_in_heads"] += state.heads
+        by_gate[state.gate or NO_GATE] = by_gate.get(state.gate or NO_GATE, 0) + state.heads
+        if state.at:
+            bucket = timeline_bucket(clock.parse_iso(state.at))
+            timeline[bucket] = timeline.get(bucket, 0) + state.heads
+    return replace(
+        event.stats,
+        checked_in=checked_in,
+        checked_in_heads=heads,
+        by_role=by_role,
+        by_gate=by_gate,
+        timeline=[TimelineBucket(at, count) for at, count in sorted(timeline.items())],
     )
 
 
