@@ -223,7 +223,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/events/{event_id}/checkins": {
         "post": {
-            "summary": "检票签到：每张票只能签到一次",
+            "summary": "检票签到：扫码或按报名编号手动签到；同行多人可分批入场；离线扫码带 scanned_at，最早的扫码为准",
             "operationId": "checkIn",
             "security": ADMIN,
             "parameters": [
@@ -240,7 +240,24 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "description": "无效票，或活动不存在",
                     "content": {"application/json": {"schema": {"oneOf": [replies.CheckinResultSchema, "Error"]}}},
                 },
-                "409": _ok("已签到 / 非本场活动 / 已取消 / 候补中", replies.CheckinResultSchema),
+                "409": _ok(
+                    "已签到 / 非本场活动 / 已取消 / 候补中 / 不在此签到名单（not_allowed）", replies.CheckinResultSchema
+                ),
+                "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/checkin-data": {
+        "get": {
+            "summary": "离线检票数据（管理员或本活动的工作人员）：不含手机号；since 为上次的 next_since 时只返回变化",
+            "operationId": "checkinData",
+            "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": requests.GateDataQuerySchema}],
+            "responses": {
+                "200": _ok("活动、签到名单与每份报名的检票状态", replies.GateDataSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
                 "422": INVALID,
             },
         },
