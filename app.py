@@ -263,7 +263,10 @@ def privacy_page():
 @route("/static/{name}", methods=["GET"])
 def static_asset(name):
     content, content_type = pages.static_asset(name)
-    return http.content_response(content, content_type, http.static_caching(content, _query().get("v")))
+    headers = http.static_caching(content, _query().get("v"))
+    if name == pages.SCAN_WORKER:  # the gate's offline mode (SPEC §5): it serves the scanner pages
+        headers = {**headers, "Service-Worker-Allowed": "../scan/"}
+    return http.content_response(content, content_type, headers)
 
 
 @route("/favicon.ico", methods=["GET"])

@@ -261,10 +261,22 @@ def ticket_page(ticket_token: str) -> tuple[int, str]:
 
 # --- /scan/{event_id}: the gate scanner ------------------------------------------------------
 
+SCAN_WORKER = "scan-sw.js"  # the scanner's service worker, served with Service-Worker-Allowed
+
 
 def render_scanner(event: Event) -> str:
-    data = {"event_id": event.event_id, "title": event.title, "roles_zh": ROLE_LABELS_ZH, "jsqr": asset_url("jsQR.js")}
-    return _render("scan.html", page_data=data, event=event)
+    lists = [{"list_id": item.list_id, "name": item.name, "roles": item.roles} for item in event.gate_lists]
+    data = {
+        "event_id": event.event_id,
+        "title": event.title,
+        "roles_zh": ROLE_LABELS_ZH,
+        "jsqr": asset_url("jsQR.js"),
+        "lists": lists,
+        "ends_at": event.ends_at,
+        "worker": asset_url(SCAN_WORKER),
+        "assets": [asset_url(name) for name in ("app.css", "gate-store.js", "scan.js", "jsQR.js")],
+    }
+    return _render("scan.html", page_data=data, event=event, lists=lists)
 
 
 @unavailable_as_page
