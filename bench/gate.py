@@ -148,6 +148,11 @@ def offline_verdict_ms(samples: int = 30) -> list[float]:
 
 
 def main() -> None:
+    import os
+
+    # moto answers a 1,000-item query slowly (its response serialiser), more so on a busy VM:
+    # the figures here are sizes and ratios, not the embedded server's read time.
+    os.environ.setdefault("AWS_READ_TIMEOUT", "30")
     from devtools.dynamodb_server import spawn
     from devtools.local_env import local_environment
     from devtools.local_server import GatewayLike

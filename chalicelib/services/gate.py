@@ -86,12 +86,12 @@ def _remember_event(event: Event | None) -> None:
         _events[event.event_id] = (time.monotonic(), event)
 
 
-def _roster(event_id: str) -> _Roster:
+def _roster(event: Event) -> _Roster:
+    event_id = event.event_id
     roster = _rosters.get(event_id)
     if roster is None:
-        roster = _Roster(
-            {record.registration.registration_id: record for record in gate_store.every_registration(event_id)}
-        )
+        records = gate_store.every_registration(event_id, _list_ids(event))
+        roster = _Roster({record.registration.registration_id: record for record in records})
         _rosters[event_id] = roster
         while len(_rosters) > MAX_ROSTERS:
             _rosters.popitem(last=False)
@@ -113,6 +113,10 @@ def _fresh_record(event_id: str, registration_id: str) -> GateRecord | None:
     record = gate_store.get(event_id, registration_id)
     _remember(event_id, registration_id, record)
     return record
+
+
+def _list_ids(event: Event) -> list[str]:
+    return [item.list_id for item in event.gate_lists]
 
 
 def _list_of(event: Event, list_id: str) -> CheckinList | None:
@@ -232,7 +236,7 @@ def admit(scan: _Scan, manual: bool) -> CheckinVerdict:
         problem = _settings_problem(event, scan, scanned)
         if problem:
             raise ValidationFailed(fields=problem)
-    record = _roster(scan.event_id).records.get(scan.registration_id)
+    record = _roster(event).records.get(scan.registration_id)
     fresh = False
     if record is None:
         record, fresh = _fresh_record(scan.event_id, scan.registration_id), True
@@ -290,7 +294,7 @@ def list_stats(event: Event, list_id: str) -> EventStats:
         counts.update(checked_in=0, checked_in_heads=0)
     by_gate: dict[str, int] = {}
     timeline: dict[str, int] = {}
-    for record in gate_store.every_registration(event.event_id):
+    for record in gate_store.every_registration(event.event_id, [list_id]):
         state = record.on(list_id)
         if not state.heads:
             continue
@@ -371,7 +375,11 @@ def gate_data(event_id: str, query: Mapping[str, str] | None, caller: Caller | N
     since = _since_ms(params.get("since"))
     event = events.require_event(event_id)
     started = registration_store.changed_now()
-    records = gate_store.every_registration(event_id) if since is None else gate_store.changed_since(event_id, since)
+    lists = _list_ids(event)
+    if since is None:
+        records = gate_store.every_registration(event_id, lists)
+    else:
+        records = gate_store.changed_since(event_id, since, lists)
     entries = [_entry(record, event) for record in records]
     if caller is not None:
         staff.note_use(caller)

@@ -136,6 +136,7 @@
     dequeue: function (key) { return del('queue', key); },
     sent: function (eventId) { return all('sent', eventId); },
     putSent: function (item) { return put('sent', item); },
+    dropSent: function (key) { return del('sent', key); },
     parseTicket: parseTicket,
     decide: decide,
     applyLocal: applyLocal,

@@ -282,7 +282,11 @@
       gateData = found[0] || null;
       waiting = found[1] || [];
       sentLog = found[2] || [];
-      if (gateData && expired()) { G.dropData(eid); gateData = null; }
+      if (expired()) {  // a day after the event: names and roles leave the device
+        if (gateData) G.dropData(eid);
+        sentLog.forEach(function (item) { G.dropSent(item.key); });
+        gateData = null; sentLog = [];
+      }
       if (gateData && gateData.event) fillLists(gateData.event.checkin_lists || []);
       paintStatus();
     }).catch(function () { paintStatus(); });
@@ -305,8 +309,9 @@
   function findConflicts() {
     if (!gateData) return;
     sentLog.forEach(function (item) {
-      if (item.result !== 'ok' || !item.first) return;
       var entry = gateData.entries[item.registration_id];
+      if (entry && entry.name === null && item.name) { item.name = null; G.putSent(item); }  // erased (PIPL)
+      if (item.result !== 'ok' || !item.first) return;
       var state = entry && entry.lists && entry.lists[item.list_id];
       if (state && state.checked_in_at && Date.parse(state.checked_in_at) < Date.parse(item.checked_in_at) &&
           state.checked_in_heads === item.heads) {
