@@ -246,6 +246,9 @@ class GateDataSchema(Schema):
     event = fields.Nested(EventSchema, required=True)
     entries = fields.List(fields.Nested(GateEntrySchema), required=True)
     next_since = fields.String(required=True, metadata={"description": "下次增量同步时作为 since 传回"})
+    ticket_key_id = fields.String(
+        required=True, metadata={"description": "ticket_hash 所用的签名密钥编号；其他密钥签发的票离线时判为 unknown"}
+    )
 
 
 EVENT = EventSchema()

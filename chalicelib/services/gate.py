@@ -342,6 +342,7 @@ class GateData:
     event: Event
     entries: list[GateEntry]
     next_since: str
+    ticket_key_id: str  # the signing key the hashes were made with (a rotated-out ticket is `unknown`)
 
 
 def _entry(record: GateRecord, event: Event) -> GateEntry:
@@ -383,4 +384,4 @@ def gate_data(event_id: str, query: Mapping[str, str] | None, caller: Caller | N
     entries = [_entry(record, event) for record in records]
     if caller is not None:
         staff.note_use(caller)
-    return GateData(event, entries, str(max(started - SINCE_OVERLAP_MS, 0)))
+    return GateData(event, entries, str(max(started - SINCE_OVERLAP_MS, 0)), tokens.keyring().active_id)

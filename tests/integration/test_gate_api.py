@@ -284,6 +284,7 @@ def test_gate_data_holds_what_offline_verdicts_need_and_no_phones(stack, admin, 
     data = reply.json()
     assert phone_body["phone"] not in reply.text and phone_body["phone"][-4:] not in reply.text
     assert data["event"]["checkin_lists"][1] == BANQUET
+    assert data["ticket_key_id"] == tickets[0]["ticket_token"].split(".")[1][0]
     entries = {entry["registration_id"]: entry for entry in data["entries"]}
     assert len(entries) == 4
     first = entries[tickets[0]["registration_id"]]

@@ -54,7 +54,7 @@
   }
   function parseTicket(code) {
     var token = tokenOf(code), m = TICKET.exec(token);
-    return m ? { token: token, eventId: m[1].toLowerCase(), registrationId: m[3] } : null;
+    return m ? { token: token, eventId: m[1].toLowerCase(), keyId: m[2], registrationId: m[3] } : null;
   }
   function hex(buffer) {
     var bytes = new Uint8Array(buffer), out = '';
@@ -104,7 +104,11 @@
     if (!entry) return Promise.resolve({ result: 'unknown' });
     return sha256(ticket.token).then(function (digest) {
       if (digest === null) return { result: 'unknown' };
-      if (digest !== entry.ticket_hash) return { result: 'invalid' };
+      if (digest !== entry.ticket_hash) {
+        // Signed with another key than the hashes (a key rotation): can't tell offline.
+        var keyId = data.ticket_key_id;
+        return { result: keyId && ticket.keyId !== keyId ? 'unknown' : 'invalid' };
+      }
       return onEntry(entry);
     });
   }
@@ -124,6 +128,7 @@
     next.entries = next.entries || {};
     (reply.entries || []).forEach(function (entry) { next.entries[entry.registration_id] = entry; });
     next.next_since = reply.next_since;
+    next.ticket_key_id = reply.ticket_key_id;
     return next;
   }
 
