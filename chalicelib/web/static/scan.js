@@ -192,6 +192,7 @@
   function render(status, body) {
     var result = body && body.result;
     if (status === 401 || status === 403) {
+      if (window.BaomingGate) window.BaomingGate.dropData(eid);  // a revoked link: no names stay here
       show('error', '令牌无效或不属于本活动', '', '请向管理员索取本活动的签到链接');
       noToken('令牌无效或不属于本活动，请向管理员索取本活动的签到链接。');
       return;
