@@ -150,9 +150,6 @@ def offline_verdict_ms(samples: int = 30) -> list[float]:
 def main() -> None:
     import os
 
-    # moto answers a 1,000-item query slowly (its response serialiser), more so on a busy VM:
-    # the figures here are sizes and ratios, not the embedded server's read time.
-    os.environ.setdefault("AWS_READ_TIMEOUT", "30")
     from devtools.dynamodb_server import spawn
     from devtools.local_env import local_environment
     from devtools.local_server import GatewayLike
@@ -162,8 +159,13 @@ def main() -> None:
     try:
         with local_environment(endpoint, prefix="bench-gate") as env:
             from app import app
+            from devtools.local_env import reset_app_caches
 
+            os.environ["AWS_READ_TIMEOUT"] = "60"
+            reset_app_caches()
             config = chalice_config("local")
+            # moto answers large queries slowly (its response serialiser), more so on a busy VM:
+            # the figures here are sizes and ratios, not the embedded server's read time.
             gateway, floor = GatewayLike(app, config), GatewayLike(floor_app(), config)
             admin = {"authorization": f"Bearer {env['ADMIN_TOKEN']}", "content-type": "application/json"}
             figures = online(gateway, floor, admin)

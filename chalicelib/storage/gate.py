@@ -79,7 +79,14 @@ def get(event_id: str, registration_id: str) -> GateRecord | None:
     return to_record(dynamo.get(registration_items.key(event_id, registration_id), consistent=True))
 
 
+# Items per Query call: DynamoDB would return up to 1 MB (~3,000 projected registrations) in one;
+# the embedded server (moto) serialises a large answer slowly enough to meet the client's read
+# timeout on a busy machine, so pages are kept to a size it answers quickly.
+QUERY_PAGE = 300
+
+
 def _query_all(kwargs: dict[str, Any]) -> Iterator[GateRecord]:
+    kwargs["Limit"] = QUERY_PAGE
     while True:
         response = dynamo.client().query(**kwargs)
         for raw in response.get("Items", []):

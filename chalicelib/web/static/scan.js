@@ -381,7 +381,7 @@
     }, function () { flushing = false; setNet(true); });
   }
 
-  function offlineVerdict(input, started) {
+  function offlineVerdict(input, started, key) {
     var list = listId(), heads = takeHeads();
     return G.decide(gateData, eid, input, list).then(function (v) {
       var entry = v.entry;
@@ -393,7 +393,7 @@
         body.list_id = list;
         if (heads) body.heads = admitted;
         body.scanned_at = isoNow();
-        var item = { key: randomKey(), event_id: eid, seq: nextSeq(), body: body, heads: admitted,
+        var item = { key: key || randomKey(), event_id: eid, seq: nextSeq(), body: body, heads: admitted,
                      registration_id: entry.registration_id, name: entry.name };
         G.applyLocal(entry, list, admitted, body.scanned_at);
         waiting.push(item);
@@ -475,11 +475,11 @@
       });
     }, function () {
       clearTimeout(timer);
-      // No network: decide from the gate data and queue the scan (same key is not reused: the
-      // request may or may not have reached the server; the queue's key is the one that counts).
+      // No network: decide from the gate data and queue the scan under the same key (the request
+      // may have reached the server: then the queued one is answered as that same check-in).
       setNet(true);
       headsChoice = job.heads || null;
-      if (G) offlineVerdict(job.input, job.started).then(done, done);
+      if (G) offlineVerdict(job.input, job.started, key).then(done, done);
       else { show('error', '网络异常', '', '未能签到，请检查网络后重扫'); done(); }
     });
   }
