@@ -100,6 +100,8 @@ class Event:
     role_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     gate_heads: dict[str, int] = field(default_factory=dict)
     timeline_heads: dict[str, int] = field(default_factory=dict)
+    # Award ceremonies: [{award_id, name, slots}] (domain/awards.py)
+    awards: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -192,6 +194,7 @@ EDITABLE_EVENT_FIELDS = (
     "max_party_size",
     "roles",
     "retention_days",
+    "awards",
 )
 
 
@@ -214,7 +217,23 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["roles"] = [f"该类活动没有这些身份：{', '.join(unknown)}；可选：{', '.join(allowed)}"]
         elif len(set(roles)) != len(roles):
             errors["roles"] = ["身份不能重复"]
+    errors.update(award_field_errors(event.get("kind"), event.get("awards")))
     return errors
+
+
+def award_field_errors(kind: str | None, awards: list[Mapping[str, Any]] | None) -> dict[str, list[str]]:
+    """Event-level rules of `awards` (SPEC §9; the rest in domain/awards.py): award ceremonies
+    only, ids unique."""
+    if not awards:
+        return {}
+    if kind != AWARD_CEREMONY:
+        return {"awards": ["只有颁奖典礼可以设置奖项"]}
+    seen: set[str] = set()
+    for index, award in enumerate(awards):
+        if award["award_id"] in seen:
+            return {f"awards.{index}.award_id": ["奖项编号不能重复"]}
+        seen.add(award["award_id"])
+    return {}
 
 
 def timeline_bucket(moment: datetime) -> str:

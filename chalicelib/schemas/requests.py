@@ -9,6 +9,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardSchema, award_id_field
 from chalicelib.schemas.fields import (
     SLUG,
     AwareTime,
@@ -66,6 +67,13 @@ class EventFieldsSchema(StrictSchema):
     max_party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="须在 1 到 20 之间"))
     roles = _roles()
     retention_days = StrictInteger(validate=validate.Range(min=1, max=3650, error="须在 1 到 3650 天之间"))
+    awards = BoundedList(
+        fields.Nested(AwardSchema),
+        max_length=20,
+        too_long="奖项最多 20 个",
+        error_messages=zh_messages(invalid="须为奖项列表"),
+        metadata={"description": "颁奖典礼的奖项（仅 award_ceremony）"},
+    )
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -142,6 +150,7 @@ class RegistrationFieldsSchema(StrictSchema):
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):
     role = _role(event_rules.AWARD_CEREMONY)
+    award_id = award_id_field()
 
 
 class CollectorRegistrationSchema(RegistrationFieldsSchema):
