@@ -212,6 +212,7 @@ def render_registration(event: Event, moment: datetime) -> str:
         retention_days=int(event.retention_days or DEFAULT_RETENTION_DAYS),
         max_items=MAX_ITEMS,
         intent_labels=ITEM_INTENT_LABELS_ZH,
+        awards=list(event.awards or []) if "nominee" in (event.roles or KIND_ROLES[event.kind]) else [],
     )
 
 

@@ -6,6 +6,7 @@ admin token (and a revoked one says so); a failed refresh keeps the last data, m
 Every state is screenshot (test-artifacts/screenshots/stage-*.png) and checked with axe-core."""
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -160,3 +161,30 @@ def test_board_of_an_event_without_awards(board_page, stack, make_event):
     sign_in(page, stack.admin_token)
     expect(page.locator("#stage-empty")).to_be_visible()
     check(page, "empty")
+
+
+def test_a_nominee_picks_an_award_on_the_form_and_sees_the_seat_on_the_ticket(board_page, stack, admin, make_event, db):
+    page = board_page
+    eid = make_event(title="带奖项的颁奖典礼", awards=AWARDS, roles=["nominee", "family"])["event_id"]
+    page.goto(f"{stack.base_url}/e/{eid}")
+    award = page.get_by_label("奖项")
+    expect(award).to_be_hidden()  # only nominees choose an award
+    page.get_by_label("姓名").fill("陈候选")
+    page.get_by_label("手机号").fill("13912340001")
+    page.locator(".chip", has_text="候选人").click()
+    expect(award).to_be_visible()
+    assert award.locator("option").all_text_contents() == ["请选择奖项", "十大孝星", "十大恩爱夫妻"]
+    page.locator(".check", has_text="我已阅读并同意").click()
+    page.get_by_role("button", name="提交报名").click()
+    expect(page.locator("#e-award_id")).to_contain_text("请选择候选人所属的奖项")  # the server's message, inline
+    check(page, "form-award-missing")
+    award.select_option(label="十大恩爱夫妻")
+    page.get_by_role("button", name="提交报名").click()
+    page.wait_for_url(re.compile(r"/t/[A-Z0-9.-]+$"))
+    [stored] = db.of_type(eid, "REG#")
+    assert stored["award_id"] == "fuqi" and stored["role"] == "nominee"
+    assert admin.patch(f"/events/{eid}/registrations/{stored['registration_id']}",
+                       json={"seat": "贵宾席1号"}).status_code == 200
+    page.reload()
+    expect(page.locator(".ticket")).to_contain_text("贵宾席1号")
+    check(page, "ticket-seat")
