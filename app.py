@@ -10,6 +10,7 @@ from chalicelib.web.errors import verdict_status
 from chalicelib.web.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import awards as award_schemas
     from chalicelib.schemas import replies
     from chalicelib.services import (
         attendees,
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
         events,
         gate,
         privacy,
+        programme,
         registrations,
         retention,
         staff,
@@ -33,6 +35,8 @@ else:
     events = lazy_module("chalicelib.services.events")
     gate = lazy_module("chalicelib.services.gate")
     privacy = lazy_module("chalicelib.services.privacy")
+    programme = lazy_module("chalicelib.services.programme")
+    award_schemas = lazy_module("chalicelib.schemas.awards")
     registrations = lazy_module("chalicelib.services.registrations")
     retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
@@ -272,3 +276,22 @@ def static_asset(name):
 @route("/favicon.ico", methods=["GET"])
 def favicon():
     return http.content_response(pages.FAVICON_SVG, "image/svg+xml; charset=utf-8", http.STATIC)
+
+
+# --- award ceremony: seats, awards and companions; the programme and the stage board (SPEC §9) ---
+
+
+@route("/events/{event_id}/registrations/{registration_id}", methods=["PATCH"], authorizer=staff_or_admin)
+def update_registration(event_id, registration_id):
+    updated = programme.update_registration(event_id, registration_id, _body(), _caller())
+    return http.reply(replies.REGISTRATION, updated, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/programme", methods=["GET"], authorizer=staff_or_admin)
+def event_programme(event_id):
+    return http.reply(award_schemas.PROGRAMME, programme.programme(event_id, _caller()), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}/stage", methods=["GET"])
+def stage_board_page(event_id):
+    return http.html_response(*pages.stage_page(event_id), headers=http.PRIVATE)

@@ -103,6 +103,8 @@ class Event:
     timeline_heads: dict[str, int] = field(default_factory=dict)
     # Check-in lists (SPEC §5): [{list_id, name, roles?}]; None means the default `main` only.
     checkin_lists: list[dict[str, Any]] | None = None
+    # Award ceremonies: [{award_id, name, slots}] (domain/awards.py)
+    awards: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -201,6 +203,7 @@ EDITABLE_EVENT_FIELDS = (
     "roles",
     "retention_days",
     "checkin_lists",
+    "awards",
 )
 
 
@@ -228,7 +231,23 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
         list_problems = list_errors(lists, roles if roles is not None else allowed)
         if list_problems:
             errors["checkin_lists"] = list_problems
+    errors.update(award_field_errors(event.get("kind"), event.get("awards")))
     return errors
+
+
+def award_field_errors(kind: str | None, awards: list[Mapping[str, Any]] | None) -> dict[str, list[str]]:
+    """Event-level rules of `awards` (SPEC §9; the rest in domain/awards.py): award ceremonies
+    only, ids unique."""
+    if not awards:
+        return {}
+    if kind != AWARD_CEREMONY:
+        return {"awards": ["只有颁奖典礼可以设置奖项"]}
+    seen: set[str] = set()
+    for index, award in enumerate(awards):
+        if award["award_id"] in seen:
+            return {f"awards.{index}.award_id": ["奖项编号不能重复"]}
+        seen.add(award["award_id"])
+    return {}
 
 
 def timeline_bucket(moment: datetime) -> str:

@@ -77,6 +77,9 @@ class Registration:
     idempotency_record: str | None = None
     erased: bool = False
     erased_at: str | None = None
+    # Award ceremonies (domain/awards.py): a nominee's award; a companion's nominee (a registration id).
+    award_id: str | None = None
+    companion_of: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Registration:
@@ -126,6 +129,7 @@ class TicketView:
     party_size: int
     status: str
     checked_in_at: str | None
+    seat: str | None = None
 
     @property
     def ticket_status(self) -> str:

@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, post_dump, validate
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardViewSchema
 
 
 class EventCountsSchema(Schema):
@@ -41,6 +42,7 @@ class EventSchema(Schema):
     retention_days = fields.Integer(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
     checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
+    awards = fields.List(fields.Nested(AwardViewSchema), required=True)
 
 
 class EventListSchema(Schema):
@@ -81,6 +83,7 @@ class TicketSchema(Schema):
     party_size = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    seat = fields.String(required=True, allow_none=True)
 
 
 class CancelResultSchema(Schema):
@@ -92,6 +95,7 @@ class CheckinRegistrationSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     party_size = fields.Integer(required=True)
+    seat = fields.String(required=True, allow_none=True)
 
 
 class CheckinResultSchema(Schema):
@@ -200,6 +204,8 @@ class RegistrationAdminSchema(Schema):
     checked_in_heads = fields.Integer(required=True)
     checked_in_by = fields.String(required=True, allow_none=True, metadata={"description": "admin 或签到口名称"})
     source = fields.String(required=True, validate=validate.OneOf(registration_rules.SOURCES))
+    award_id = fields.String(required=True, allow_none=True, metadata={"description": "候选人所属奖项"})
+    companion_of = fields.String(required=True, allow_none=True, metadata={"description": "所陪同候选人的报名编号"})
 
 
 class RegistrationListSchema(Schema):
@@ -260,6 +266,7 @@ CHECKIN_RESULT = CheckinResultSchema()
 STATS = StatsSchema()
 STAFF_TOKEN = StaffTokenSchema()
 REGISTRATION_LIST = RegistrationListSchema()
+REGISTRATION = RegistrationAdminSchema()
 REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import gate as gate_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardSchema, award_id_field
 from chalicelib.schemas.fields import (
     SLUG,
     AwareTime,
@@ -84,6 +85,13 @@ class EventFieldsSchema(StrictSchema):
         too_long=f"签到名单最多 {gate_rules.MAX_LISTS} 个",
         validate=validate.Length(min=1, error="至少一个签到名单"),
         metadata={"description": "签到名单（默认 [{list_id: main, name: 入场}]）；main 总是存在"},
+    )
+    awards = BoundedList(
+        fields.Nested(AwardSchema),
+        max_length=20,
+        too_long="奖项最多 20 个",
+        error_messages=zh_messages(invalid="须为奖项列表"),
+        metadata={"description": "颁奖典礼的奖项（仅 award_ceremony）"},
     )
 
 
@@ -161,6 +169,7 @@ class RegistrationFieldsSchema(StrictSchema):
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):
     role = _role(event_rules.AWARD_CEREMONY)
+    award_id = award_id_field()
 
 
 class CollectorRegistrationSchema(RegistrationFieldsSchema):

@@ -59,6 +59,7 @@ def create_event(body: Any, caller: Caller | None = None) -> Event:
         roles=data.get("roles") or list(KIND_ROLES[data["kind"]]),
         retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
         checkin_lists=data.get("checkin_lists"),
+        awards=data.get("awards") or [],
         created_at=stamp,
         updated_at=stamp,
         guard_kid=tokens.keyring().active_id,

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain import clock, tokens
+from chalicelib.domain.awards import award_assignment_errors
 from chalicelib.domain.errors import (
     EventFull,
     PhoneTaken,
@@ -67,6 +68,7 @@ def _reissued(record: Mapping[str, str]) -> IssuedTicket:
 def _validated(event: Event, body: Any) -> dict[str, Any]:
     data: dict[str, Any] = load(requests.REGISTRATION_BY_KIND[event.kind], body)
     errors = registration_field_errors(event, data)
+    errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
     if errors:
         raise ValidationFailed(fields=errors)
     return data
@@ -100,6 +102,7 @@ def _new_registration(
         source=FORM,
         search_terms=terms,
         idempotency_record=idempotency_record,
+        award_id=data.get("award_id"),
     )
 
 

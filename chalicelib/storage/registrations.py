@@ -28,7 +28,7 @@ from chalicelib.domain.registrations import (
     Registration,
     WaitlistEntry,
 )
-from chalicelib.storage import dynamo
+from chalicelib.storage import dynamo, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
@@ -77,12 +77,13 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
     fields = asdict(registration)
     if not fields["erased"]:
         del fields["erased"]  # anonymise() conditions on the attribute's absence
-    return {
+    item = {
         **key(registration.event_id, registration.registration_id),
         "type": "registration",
         **fields,
         "changed_ms": changed_now(),
     }
+    return {**item, **programme.programme_attributes(registration)}  # nominees, companions: the programme index
 
 
 def _guard_item(registration: Registration) -> dict[str, Any]:
@@ -399,7 +400,10 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     if erase:
         erased_sets, erased_removes = _erasure(names, values)
         sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(checked_in_at)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase)
+    removes = f"{removes}, {seat_removes}"
+    condition = f"attribute_not_exists(checked_in_at) AND {seat_condition}"
+    actions = [_registration_update(registration, sets, removes, condition, names, values), *seat_actions]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     counters = CounterChanges()
@@ -432,7 +436,12 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
     sets, removes = _erasure(names, values)
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(erased)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase=True)
+    condition = f"attribute_not_exists(erased) AND {seat_condition}"
+    actions = [
+        _registration_update(registration, sets, f"{removes}, {seat_removes}", condition, names, values),
+        *seat_actions,
+    ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     actions.extend(_copies_deletes(registration))

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.domain.ids import EVENT_ID as EVENT_ID_PATTERN
 from chalicelib.domain.ids import REGISTRATION_ID
+from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
 from chalicelib.web.pages import ASSET_NAME
@@ -475,6 +476,44 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
 }
+
+
+# --- award ceremony (SPEC §9) -----------------------------------------------------------------
+OPERATIONS["/events/{event_id}/registrations/{registration_id}"]["patch"] = {
+    "summary": "修改报名的座位、奖项、陪同对象（管理员）；本活动有效报名的座位互不重复",
+    "operationId": "updateRegistration",
+    "security": ADMIN,
+    "parameters": [EVENT_ID, REGISTRATION_ID_PARAMETER],
+    "requestBody": _json_body(award_schemas.RegistrationPatchSchema),
+    "responses": {
+        "200": _ok("修改后的报名", replies.RegistrationAdminSchema),
+        "400": BAD_JSON,
+        "401": UNAUTHORIZED,
+        "403": FORBIDDEN,
+        "404": NOT_FOUND,
+        "409": _error("seat_taken：座位已被本活动另一份有效报名占用；registration_cancelled：报名已取消或已删除"),
+        "422": INVALID,
+    },
+}
+OPERATIONS["/events/{event_id}/programme"] = {
+    "get": {
+        "summary": "颁奖节目单：每个奖项的候选人是否已到、座位、陪同人员到场数（管理员或本活动的工作人员）",
+        "operationId": "eventProgramme",
+        "security": ADMIN,
+        "parameters": [EVENT_ID],
+        "responses": {
+            "200": _ok("按奖项列出候选人，未到的在前", award_schemas.ProgrammeSchema),
+            "401": UNAUTHORIZED,
+            "403": FORBIDDEN,
+            "404": NOT_FOUND,
+        },
+    },
+}
+PAGES["/admin/events/{event_id}/stage"] = _page(
+    "舞台监督看板：每个奖项的候选人已到 / 未到、座位与陪同人员（管理员令牌，或工作人员令牌放在 # 之后）",
+    "stageBoardPage",
+    [EVENT_ID],
+)
 
 
 @functools.lru_cache(maxsize=1)

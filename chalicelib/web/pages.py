@@ -212,6 +212,7 @@ def render_registration(event: Event, moment: datetime) -> str:
         retention_days=int(event.retention_days or DEFAULT_RETENTION_DAYS),
         max_items=MAX_ITEMS,
         intent_labels=ITEM_INTENT_LABELS_ZH,
+        awards=list(event.awards or []) if "nominee" in (event.roles or KIND_ROLES[event.kind]) else [],
     )
 
 
@@ -346,6 +347,27 @@ def admin_event_page(event_id: str) -> tuple[int, str]:
     if not EVENT_ID.fullmatch(event_id):
         return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../")
     return 200, render_admin_event(event_id)
+
+
+# --- /admin/events/{event_id}/stage: the stage manager's board (SPEC §9) ----------------------
+
+STAGE_REFRESH_SECONDS = 5  # at least every 10 s (SPEC §9)
+
+
+def render_stage(event_id: str) -> str:
+    root = ADMIN_EVENT_ROOT + "../"  # /admin/events/{id}/stage sits three folders down
+    data = _console_data(root, event_id=event_id, refresh_seconds=STAGE_REFRESH_SECONDS)
+    return _render("stage.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
+
+
+def stage_page(event_id: str) -> tuple[int, str]:
+    """A shell like the console's: the data comes from GET /events/{id}/programme with the admin
+    token of this tab (sessionStorage) or a gate's staff token given in the URL fragment."""
+    from chalicelib.domain.ids import EVENT_ID
+
+    if not EVENT_ID.fullmatch(event_id):
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../../")
+    return 200, render_stage(event_id)
 
 
 # --- /privacy --------------------------------------------------------------------------------
