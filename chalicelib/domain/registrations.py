@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
@@ -126,6 +126,7 @@ class TicketView:
     party_size: int
     status: str
     checked_in_at: str | None
+    items: list[Any] = field(default_factory=list)  # collector items with their states (SPEC §8)
 
     @property
     def ticket_status(self) -> str:

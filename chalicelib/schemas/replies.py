@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, post_dump, validate
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.items import TicketItemSchema
 
 
 class EventCountsSchema(Schema):
@@ -74,6 +75,7 @@ class TicketSchema(Schema):
     party_size = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    items = fields.List(fields.Nested(TicketItemSchema), required=True, metadata={"description": "藏品及其状态"})
 
 
 class CancelResultSchema(Schema):
@@ -163,6 +165,7 @@ class AuditListSchema(Schema):
 
 
 class CollectionItemViewSchema(Schema):
+    item_id = fields.String(metadata={"example": "C-0001"})
     name = fields.String(required=True)
     category = fields.String()
     era = fields.String()

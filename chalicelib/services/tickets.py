@@ -25,7 +25,7 @@ from chalicelib.domain.registrations import (
     TicketView,
 )
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events, waitlist
+from chalicelib.services import events, items, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
@@ -81,6 +81,7 @@ def get_ticket(token: str) -> TicketView:
         party_size=registration.party_size,
         status=registration.status,
         checked_in_at=registration.checked_in_at,
+        items=items.items_of(registration) if registration.items else [],
     )
 
 
