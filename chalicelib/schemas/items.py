@@ -58,6 +58,14 @@ class TransitionSchema(StrictSchema):
         ),
         error_messages=zh_messages(invalid="须为文本", required="请选择操作"),
     )
+    from_ = fields.String(
+        data_key="from",
+        validate=validate.OneOf(item_rules.STATES, error="须为藏品状态之一"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={
+            "description": "可选：操作者看到的当前状态；已被他处改变则 409（两处同时操作不同去向时只有一处成功）"
+        },
+    )
     note = CleanText(0, item_rules.NOTE_MAX)
     recipient = CleanText(0, item_rules.RECIPIENT_MAX, metadata={"description": "受赠单位（捐赠时必填）"})
 

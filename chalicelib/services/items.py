@@ -174,7 +174,7 @@ def transition(event_id: str, item_id: str, body: Any, caller: Caller) -> Item:
         raise ValidationFailed(fields={"recipient": ["仅在捐赠时填写受赠单位"]})
     if to_state == DONATED and not data.get("recipient"):
         raise ValidationFailed(fields={"recipient": ["捐赠须填写受赠单位，如 遵义市红色收藏博物馆"]})
-    if not allowed(item.state, to_state):
+    if not allowed(item.state, to_state) or data.get("from_", item.state) != item.state:
         raise _refused(item.state, to_state)
     at = clock.now_iso()
     note = data.get("note") or None

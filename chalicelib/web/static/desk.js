@@ -141,7 +141,7 @@
   }
   function act(item, to, li) {
     var note = li.querySelector('#note-' + item.item_id);
-    var body = { to: to };
+    var body = { to: to, from: item.state };  // what this desk saw: if another desk moved it meanwhile, 409
     if (note && note.value.trim()) body.note = note.value.trim();
     if (to === 'donated') {
       var box = li.querySelector('.donate-form');
