@@ -49,9 +49,17 @@
   // --- the code box keeps focus for keyboard-wedge scanners ---
   function refocus() {
     var a = document.activeElement;
-    if (a && a !== codeInput && a !== document.body && /^(INPUT|SELECT|TEXTAREA|BUTTON)$/.test(a.tagName)) return;
+    if (a && a !== codeInput && a !== document.body && /^(INPUT|SELECT|TEXTAREA)$/.test(a.tagName)) return;
     try { codeInput.focus({ preventScroll: true }); } catch (err) { codeInput.focus(); }
   }
+  codeInput.addEventListener('blur', function () { setTimeout(refocus, 120); });
+  $('keyboard').addEventListener('click', function () {
+    var typing = codeInput.getAttribute('inputmode') !== 'none';
+    codeInput.setAttribute('inputmode', typing ? 'none' : 'text');
+    $('keyboard').textContent = typing ? '键盘' : '收起';
+    codeInput.blur();
+    codeInput.focus();
+  });
   codeInput.addEventListener('keydown', function (ev) {
     if (ev.key === 'Enter' || (ev.key === 'Tab' && codeInput.value)) {
       ev.preventDefault();
