@@ -112,6 +112,7 @@ class TicketEvent:
     title: str
     venue: str
     starts_at: str
+    kind: str | None = None  # what the ticket page offers (a collector edits their items)
 
 
 @dataclass(frozen=True)

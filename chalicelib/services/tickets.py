@@ -74,7 +74,7 @@ def get_ticket(token: str) -> TicketView:
     registration, event = _ticket_registration(token)
     return TicketView(
         registration_id=registration.registration_id,
-        event=TicketEvent(event.event_id, event.title, event.venue, event.starts_at),
+        event=TicketEvent(event.event_id, event.title, event.venue, event.starts_at, event.kind),
         name=registration.name or "",
         phone_masked=normalize.mask_phone(registration.phone or ""),
         role=registration.role or "",

@@ -131,3 +131,39 @@ def test_desk_without_a_token_and_the_item_page(phone, desk, stack, admin, shoot
     phone.get_by_role("link", name=re.compile("接收台")).click()
     expect(phone.locator("#no-token")).to_be_visible()
     assert phone.url.endswith(f"/desk/{eid}")
+
+
+def test_the_collector_edits_items_on_the_ticket_page(phone, desk, stack, admin, shoot):
+    event, ticket, _ = desk
+    eid = event["event_id"]
+    assert admin.post(f"/events/{eid}/items/C-0002/transitions", json={"to": "received"}).status_code == 200
+    phone.goto(ticket["ticket_url"])
+    area = phone.locator("#items-area")
+    expect(area.get_by_role("heading", name="我的藏品")).to_be_visible()
+    expect(area.locator("#item-list li")).to_have_count(3)
+    expect(area.locator("#item-list li").nth(1)).to_contain_text("已接收")
+    assert axe_violations(phone) == []
+
+    phone.get_by_role("button", name="修改藏品").click()
+    rows = phone.locator("#edit-rows .item-row")
+    expect(rows).to_have_count(3)
+    expect(rows.nth(1).get_by_label("藏品名称")).to_be_disabled()  # received: it stays as it is
+    rows.nth(0).get_by_label("藏品名称").fill("毛主席像章（铜）")
+    rows.nth(2).get_by_role("button", name="删除藏品 3").click()
+    phone.get_by_role("button", name="＋ 添加藏品").click()
+    new = phone.locator("#edit-rows .item-row").nth(2)
+    new.get_by_label("藏品名称").fill("老照片")
+    new.get_by_label("用途").select_option("exhibit")
+    assert axe_violations(phone) == []
+    shoot(phone, "ticket-items-edit", full_page=True)
+    phone.get_by_role("button", name="保存").click()
+    expect(area.locator("#item-list li").nth(2)).to_contain_text("C-0004")  # the page reloaded
+    texts = area.locator("#item-list li").all_inner_texts()
+    assert "毛主席像章（铜）" in texts[0] and "C-0002" in texts[1] and "已接收" in texts[1] and "老照片" in texts[2]
+    assert [i["item_id"] for i in admin.get(f"/events/{eid}/items").json()["items"]] == ["C-0001", "C-0002", "C-0004"]
+
+    phone.get_by_role("button", name="修改藏品").click()
+    phone.locator("#edit-rows .item-row").nth(2).get_by_label("藏品名称").fill("")
+    phone.get_by_role("button", name="保存").click()
+    expect(phone.locator("#items-error")).to_contain_text("藏品 3")
+    assert axe_violations(phone) == []
