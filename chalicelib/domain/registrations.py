@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
@@ -115,6 +115,7 @@ class TicketEvent:
     title: str
     venue: str
     starts_at: str
+    kind: str | None = None  # what the ticket page offers (a collector edits their items)
 
 
 @dataclass(frozen=True)
@@ -130,6 +131,7 @@ class TicketView:
     status: str
     checked_in_at: str | None
     seat: str | None = None
+    items: list[Any] = field(default_factory=list)  # collector items with their states (SPEC §8)
 
     @property
     def ticket_status(self) -> str:

@@ -11,6 +11,7 @@ from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import registrations as registration_rules
 from chalicelib.schemas.awards import AwardViewSchema
+from chalicelib.schemas.items import TicketItemSchema
 
 
 class EventCountsSchema(Schema):
@@ -84,6 +85,7 @@ class TicketSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     seat = fields.String(required=True, allow_none=True)
+    items = fields.List(fields.Nested(TicketItemSchema), required=True, metadata={"description": "藏品及其状态"})
 
 
 class CancelResultSchema(Schema):
@@ -178,6 +180,7 @@ class AuditListSchema(Schema):
 
 
 class CollectionItemViewSchema(Schema):
+    item_id = fields.String(metadata={"example": "C-0001"})
     name = fields.String(required=True)
     category = fields.String()
     era = fields.String()

@@ -35,9 +35,10 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import events, idempotency, tickets, waitlist
+from chalicelib.services import events, idempotency, items, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
+from chalicelib.storage import items as item_store
 from chalicelib.storage import registrations as registration_store
 
 logger = logging.getLogger(__name__)
@@ -137,12 +138,17 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
     data = _validated(event, body)
     if not event.registration_is_open(clock.now()):
         raise RegistrationClosed()
+    data = items.with_item_ids(event_id, data)  # collector items get their ids (SPEC §8)
     for attempt in range(MAX_ATTEMPTS):
         if event.fits_now(data.get("party_size", 1)):
             registration = _new_registration(event, data, CONFIRMED, idempotency_record)
             try:
                 registration_store.insert_confirmed(
-                    registration, event.capacity, require_empty_waitlist=event.waitlist, name_key=name_key(data["name"])
+                    registration,
+                    event.capacity,
+                    require_empty_waitlist=event.waitlist,
+                    name_key=name_key(data["name"]),
+                    extra_actions=item_store.puts_for(registration),
                 )
                 return _issued(registration)
             except SeatsChanged as changed:
@@ -166,7 +172,9 @@ def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: st
             _new_registration(event, data, WAITLISTED, idempotency_record), waitlist_position=position
         )
         try:
-            registration_store.insert_waitlisted(registration, name_key=name_key(data["name"]))
+            registration_store.insert_waitlisted(
+                registration, name_key=name_key(data["name"]), extra_actions=item_store.puts_for(registration)
+            )
         except WriteConflict:
             backoff(attempt)
             continue

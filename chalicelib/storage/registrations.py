@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -154,7 +154,11 @@ def _event_update(
 
 
 def insert_confirmed(
-    registration: Registration, capacity: int, require_empty_waitlist: bool, name_key: str = ""
+    registration: Registration,
+    capacity: int,
+    require_empty_waitlist: bool,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
@@ -184,6 +188,7 @@ def insert_confirmed(
                     condition,
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,  # e.g. the records of its collector items (storage/items.py)
             ]
         )
     except TransactionCancelled as cancelled:
@@ -200,7 +205,9 @@ def insert_confirmed(
         raise _unexpected(reasons, "registration") from cancelled
 
 
-def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
+def insert_waitlisted(
+    registration: Registration, name_key: str = "", extra_actions: Sequence[dict[str, Any]] = ()
+) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
     event_id = registration.event_id
@@ -228,6 +235,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
                     condition="attribute_exists(pk)",
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,
             ]
         )
     except TransactionCancelled as cancelled:

@@ -41,7 +41,7 @@ IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # a base64 body back into bytes only when the first type of the request's Accept header
 # is a binary media type (browsers list image/avif or text/html first), gets */* from
 # infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
-BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"]
 
 
 def _payload(content: bytes | str, content_type: str) -> bytes | str:

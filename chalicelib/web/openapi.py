@@ -14,6 +14,7 @@ from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
+from chalicelib.web import openapi_items
 from chalicelib.web.pages import ASSET_NAME
 
 EVENT_ID = {
@@ -533,7 +534,11 @@ def document() -> dict[str, Any]:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=replies.ErrorSchema)
-    for path, operations in {**OPERATIONS, **PAGES}.items():
+    collector_items = {
+        **openapi_items.operations(EVENT_ID, TICKET_TOKEN, REGISTRATION_ID_PARAMETER),
+        **openapi_items.pages(EVENT_ID, _page),
+    }
+    for path, operations in {**OPERATIONS, **PAGES, **collector_items}.items():
         spec.path(path=path, operations={**operations, **_head_of(operations)})
     return spec.to_dict()
 

@@ -233,8 +233,12 @@ def registration_page(event_id: str) -> tuple[int, str]:
 def render_ticket(token: str, ticket: TicketView) -> str:
     status = ticket.ticket_status
     data = {"token": token, "event_id": ticket.event.event_id, "status": status}
+    from chalicelib.web import ticket_items  # the collector's items (SPEC §8)
+
+    items_context = ticket_items.ticket_items_context(ticket, data)
     return _render(
         "ticket.html",
+        **items_context,
         page_data=data,
         token=token,
         ticket=ticket,
