@@ -20,6 +20,8 @@ if TYPE_CHECKING:
         checkins,
         events,
         gate,
+        imports,
+        invites,
         item_exports,
         privacy,
         programme,
@@ -38,6 +40,8 @@ else:
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
     gate = lazy_module("chalicelib.services.gate")
+    imports = lazy_module("chalicelib.services.imports")
+    invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
     programme = lazy_module("chalicelib.services.programme")
     award_schemas = lazy_module("chalicelib.schemas.awards")
@@ -245,7 +249,7 @@ def checkin_data(event_id):
 
 @route("/e/{event_id}", methods=["GET"])
 def registration_form_page(event_id):
-    return http.html_response(*pages.registration_page(event_id))
+    return http.html_response(*pages.registration_page(event_id, _query().get("invite")))
 
 
 @route("/t/{ticket_token}", methods=["GET"])
@@ -369,3 +373,42 @@ def desk_page(event_id):
 @route("/i/{item_token}", methods=["GET"])
 def item_page(item_token):
     return http.html_response(*item_pages.item_page(item_token), headers=http.PRIVATE)
+
+
+# --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------
+
+
+@route("/events/{event_id}/invite-codes", methods=["POST"], authorizer=staff_or_admin)
+def create_invite_code(event_id):
+    created = invites.create_invite_code(event_id, _body(), _caller())
+    return http.reply(replies.INVITE_CODE, created, 201, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes", methods=["GET"], authorizer=staff_or_admin)
+def list_invite_codes(event_id):
+    return http.reply(replies.INVITE_CODE_LIST, {"items": invites.list_invite_codes(event_id)}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes/{code_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def revoke_invite_code(event_id, code_id):
+    invites.revoke_invite_code(event_id, code_id, _caller())
+    return http.no_content()
+
+
+@route(
+    "/events/{event_id}/registrations/import",
+    methods=["POST"],
+    authorizer=staff_or_admin,
+    content_types=[*http.IMPORT_TYPES],
+)
+def import_registrations(event_id):
+    raw = _request().raw_body or b""
+    content = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    result = imports.import_registrations(event_id, content, _query(), _idempotency_key(), _caller())
+    return http.reply(replies.IMPORT_RESULT, result, 201, headers=http.PRIVATE)
+
+
+# Crashed imports (pending for over 2 minutes) are rolled back; see services/imports.py.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def recover_imports(event):
+    imports.sweep()

@@ -57,6 +57,15 @@ class ValidationFailed(DomainError):
     message = "提交的内容有误，请检查标出的字段"
 
 
+class InviteCodeUnusable(ValidationFailed):
+    """An invite code that is unknown, revoked, used up or for another role (SPEC §6)."""
+
+    INVALID = "邀请码无效、已撤销或已用完，或不适用于所选身份"
+
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(message, fields or {"invite_code": [self.INVALID]}, **extra)
+
+
 class NotFound(DomainError):
     code = "not_found"
     message = "找不到该资源"
@@ -80,6 +89,11 @@ class RegistrationNotFound(NotFound):
 class StaffTokenNotFound(NotFound):
     code = "staff_token_not_found"
     message = "签到链接不存在"
+
+
+class InviteCodeNotFound(NotFound):
+    code = "invite_code_not_found"
+    message = "邀请码不存在"
 
 
 class Forbidden(DomainError):
@@ -222,3 +236,15 @@ class ItemChanged(StorageSignal):
     def __init__(self, item: Any):
         super().__init__()
         self.item = item
+
+
+class ImportRowTaken(StorageSignal):
+    """An import's row found its phone registered meanwhile: `registration_id` is the row's new id."""
+
+    def __init__(self, registration_id: str):
+        super().__init__()
+        self.registration_id = registration_id
+
+
+class ImportAborted(StorageSignal):
+    """The import is no longer pending (recovery rolled it back): stop writing."""

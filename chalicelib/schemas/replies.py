@@ -44,6 +44,8 @@ class EventSchema(Schema):
     counts = fields.Nested(EventCountsSchema, required=True)
     checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
     awards = fields.List(fields.Nested(AwardViewSchema), required=True)
+    invite_only_roles = fields.List(fields.String(), required=True)
+    reserved_seats = fields.Integer(required=True)
 
 
 class EventListSchema(Schema):
@@ -274,3 +276,59 @@ REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()
 GATE_DATA = GateDataSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeSchema(Schema):
+    code_id = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "邀请码（仅管理员可见）"})
+    role = fields.String(required=True)
+    max_uses = fields.Integer(required=True)
+    used = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True)
+    form_url = fields.String(required=True, metadata={"description": "{PUBLIC_BASE_URL}/e/{event_id}?invite={code}"})
+    companion_of = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class InviteCodeListSchema(Schema):
+    items = fields.List(fields.Nested(InviteCodeSchema), required=True)
+
+
+INVITE_CODE = InviteCodeSchema()
+INVITE_CODE_LIST = InviteCodeListSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportedRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "数据行号（表头下第 1 行为 1）"})
+    registration_id = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+
+
+class SkippedRowSchema(Schema):
+    row = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["already_registered", "duplicate_in_file"]))
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    skipped = fields.List(fields.Nested(SkippedRowSchema), required=True)
+    registrations = fields.List(fields.Nested(ImportedRowSchema), required=True)
+
+
+class ImportRowErrorSchema(Schema):
+    row = fields.Integer(required=True)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ImportErrorSchema(ErrorSchema):
+    rows = fields.List(fields.Nested(ImportRowErrorSchema))
+
+
+IMPORT_RESULT = ImportResultSchema()

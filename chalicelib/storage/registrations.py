@@ -13,6 +13,7 @@ from typing import Any
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
+    InviteCodeUnusable,
     PhoneTaken,
     RegistrationChanged,
     SeatsChanged,
@@ -20,15 +21,17 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.invites import InviteCode
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
+    FORM,
     PERSONAL_FIELDS,
     WAITLISTED,
     Registration,
     WaitlistEntry,
 )
-from chalicelib.storage import dynamo, programme
+from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
@@ -153,17 +156,44 @@ def _event_update(
     return {"Update": update}
 
 
+PUBLIC_SEATS = "public_seats_confirmed"  # seats held by form registrations (SPEC §6)
+
+
+def _public_share(condition: str, values: dict[str, Any], capacity: int, reserved_seats: int, seats: int) -> str:
+    """The condition that a public party of `seats` still fits capacity − reserved_seats, with the
+    reserved seats as the caller read them (an edit in between cancels the write)."""
+    values[":pub_max"] = capacity - reserved_seats - seats
+    values[":reserved"] = reserved_seats
+    condition += f" AND (attribute_not_exists({PUBLIC_SEATS}) OR {PUBLIC_SEATS} <= :pub_max)"
+    if reserved_seats == 0:
+        return condition + " AND (attribute_not_exists(reserved_seats) OR reserved_seats = :reserved)"
+    return condition + " AND reserved_seats = :reserved"
+
+
+def _invite_uses(invite: InviteCode | None) -> list[dict[str, Any]]:
+    return [invite_codes.use_action(invite.event_id, invite.code_id, invite.role)] if invite else []
+
+
+def _raise_if_invite_failed(reasons: Cancellation, invite: InviteCode | None) -> None:
+    if invite is not None and reasons.failed(len(reasons.codes) - 1):
+        raise InviteCodeUnusable()
+
+
 def insert_confirmed(
     registration: Registration,
     capacity: int,
     require_empty_waitlist: bool,
     name_key: str = "",
     extra_actions: Sequence[dict[str, Any]] = (),
+    reserved_seats: int | None = None,
+    invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
     The counter only moves if the capacity is still the one the caller read and the party
     still fits. Raises PhoneTaken, SeatsChanged(stored event), EventNotFound or WriteConflict.
+    `reserved_seats` (a public registration): it must also fit the public share of the seats.
+    `invite` (the last action): counts one use of the invite code; InviteCodeUnusable if it can't.
     """
     seats = registration.party_size
     condition = "attribute_exists(pk) AND #cap = :cap AND seats_confirmed <= :max_before"
@@ -174,6 +204,9 @@ def insert_confirmed(
     counters = (
         CounterChanges().role(registration.role, "confirmed", 1).role(registration.role, "seats_confirmed", seats)
     )
+    if reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
@@ -189,12 +222,14 @@ def insert_confirmed(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,  # e.g. the records of its collector items (storage/items.py)
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(2):
             stored = event_items.to_event(reasons.items[2])
             if stored is None:
@@ -206,7 +241,10 @@ def insert_confirmed(
 
 
 def insert_waitlisted(
-    registration: Registration, name_key: str = "", extra_actions: Sequence[dict[str, Any]] = ()
+    registration: Registration,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
+    invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
@@ -224,6 +262,7 @@ def insert_waitlisted(
                         "registration_id": registration.registration_id,
                         "party_size": registration.party_size,
                         "role": registration.role,
+                        "source": registration.source,
                         "expires_at": registration.expires_at,
                     }
                 ),
@@ -236,12 +275,14 @@ def insert_waitlisted(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(3):
             raise EventNotFound() from cancelled
         if reasons.failed(0) or reasons.failed(2) or any(reasons.failed(i) for i in range(4, len(reasons.codes))):
@@ -305,14 +346,21 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
         item = from_dynamo(raw)
         entries.append(
             WaitlistEntry(
-                int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"]), item.get("role")
+                int(item["sk"][len("WAIT#") :]),
+                item["registration_id"],
+                int(item["party_size"]),
+                item.get("role"),
+                item.get("source", FORM) == FORM,
             )
         )
     return entries
 
 
-def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
+def promote(
+    event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str, reserved_seats: int | None = None
+) -> None:
+    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile.
+    A public entry (with the event's `reserved_seats`) must also fit the public share of the seats."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -320,6 +368,12 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
         .role(entry.role, "confirmed", 1)
         .role(entry.role, "seats_confirmed", seats)
     )
+    values: dict[str, Any] = {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
+    condition = "#cap = :cap AND seats_confirmed <= :max_before"
+    if entry.public and reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+    if entry.public:
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
@@ -352,9 +406,9 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                     "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one,"
                     " waitlisted_count = waitlisted_count - :one",
                     counters,
-                    {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats},
+                    values,
                     {"#cap": "capacity"},
-                    "#cap = :cap AND seats_confirmed <= :max_before",
+                    condition,
                 ),
             ]
         )
@@ -422,6 +476,8 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
         )
         counter_values: dict[str, Any] = {":n": registration.party_size, ":one": 1}
         counters.role(role, "confirmed", -1).role(role, "seats_confirmed", -registration.party_size)
+        if registration.source == FORM:
+            counters.add(PUBLIC_SEATS, -registration.party_size)
     else:
         sets = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
         counter_values = {":one": 1}
