@@ -165,6 +165,35 @@ class ServiceUnavailable(DomainError):
     message = "系统繁忙，请稍后重试"
 
 
+# --- collector exchange: items (SPEC §8) ---------------------------------------------------
+
+
+class ItemNotFound(NotFound):
+    code = "item_not_found"
+    message = "藏品不存在"
+
+
+class InvalidTransition(Conflict):
+    """Not allowed from the item's current state; the reply names both (`from`, `to`)."""
+
+    code = "invalid_transition"
+    message = "藏品当前状态不允许此操作"
+
+    def __init__(self, from_state: str, to_state: str, message: str | None = None):
+        super().__init__(message)
+        self.extra = {"from": from_state, "to": to_state}
+
+
+class ItemsLocked(Conflict):
+    code = "items_locked"
+    message = "活动已开始（或报名已取消），不能再修改申报的藏品"
+
+
+class NoDonations(Conflict):
+    code = "no_donations"
+    message = "该报名没有已捐赠的藏品"
+
+
 # --- signals from storage: a conditional write did not apply --------------------------------
 # Services catch these and decide again; one that escapes is answered as ServiceUnavailable.
 
@@ -199,6 +228,14 @@ class EventChanged(StorageSignal):
 
 class WriteConflict(StorageSignal):
     """A concurrent transaction touched the same items, or a fresh id collided: retry."""
+
+
+class ItemChanged(StorageSignal):
+    """The item was not in the state the writer read: `item` is the stored one (or None)."""
+
+    def __init__(self, item: Any):
+        super().__init__()
+        self.item = item
 
 
 class ImportRowTaken(StorageSignal):

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.clock import SHANGHAI, parse_iso
+from chalicelib.domain.gate import CheckinList, checkin_lists, list_errors
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -100,6 +101,10 @@ class Event:
     role_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     gate_heads: dict[str, int] = field(default_factory=dict)
     timeline_heads: dict[str, int] = field(default_factory=dict)
+    # Check-in lists (SPEC §5): [{list_id, name, roles?}]; None means the default `main` only.
+    checkin_lists: list[dict[str, Any]] | None = None
+    # Award ceremonies: [{award_id, name, slots}] (domain/awards.py)
+    awards: list[dict[str, Any]] = field(default_factory=list)
     # Guests known in advance (SPEC §6): roles only an invite code or an import can take, seats
     # the public can't take, and the seats public (form) registrations hold now.
     invite_only_roles: list[str] = field(default_factory=list)
@@ -147,6 +152,11 @@ class Event:
             dict(self.gate_heads),
             timeline,
         )
+
+    @property
+    def gate_lists(self) -> list[CheckinList]:
+        """The check-in lists, `main` first and always present."""
+        return checkin_lists(self.checkin_lists)
 
     @property
     def has_waiting(self) -> bool:
@@ -218,6 +228,8 @@ EDITABLE_EVENT_FIELDS = (
     "max_party_size",
     "roles",
     "retention_days",
+    "checkin_lists",
+    "awards",
     "invite_only_roles",
     "reserved_seats",
 )
@@ -242,6 +254,12 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["roles"] = [f"该类活动没有这些身份：{', '.join(unknown)}；可选：{', '.join(allowed)}"]
         elif len(set(roles)) != len(roles):
             errors["roles"] = ["身份不能重复"]
+    lists = event.get("checkin_lists")
+    if lists:
+        list_problems = list_errors(lists, roles if roles is not None else allowed)
+        if list_problems:
+            errors["checkin_lists"] = list_problems
+    errors.update(award_field_errors(event.get("kind"), event.get("awards")))
     invite_only = event.get("invite_only_roles")
     if invite_only:
         offered = roles if roles is not None else allowed
@@ -254,6 +272,21 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
     if reserved is not None and capacity is not None and reserved > capacity:
         errors["reserved_seats"] = ["预留座位不能多于名额"]
     return errors
+
+
+def award_field_errors(kind: str | None, awards: list[Mapping[str, Any]] | None) -> dict[str, list[str]]:
+    """Event-level rules of `awards` (SPEC §9; the rest in domain/awards.py): award ceremonies
+    only, ids unique."""
+    if not awards:
+        return {}
+    if kind != AWARD_CEREMONY:
+        return {"awards": ["只有颁奖典礼可以设置奖项"]}
+    seen: set[str] = set()
+    for index, award in enumerate(awards):
+        if award["award_id"] in seen:
+            return {f"awards.{index}.award_id": ["奖项编号不能重复"]}
+        seen.add(award["award_id"])
+    return {}
 
 
 def timeline_bucket(moment: datetime) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from chalicelib.domain.events import KIND_ROLES, ROLE_LABELS_ZH, Event
@@ -81,6 +81,8 @@ class Registration:
     idempotency_record: str | None = None
     erased: bool = False
     erased_at: str | None = None
+    # Award ceremonies (domain/awards.py): a nominee's award (companion_of above names a companion's nominee).
+    award_id: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Registration:
@@ -117,6 +119,7 @@ class TicketEvent:
     title: str
     venue: str
     starts_at: str
+    kind: str | None = None  # what the ticket page offers (a collector edits their items)
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,8 @@ class TicketView:
     party_size: int
     status: str
     checked_in_at: str | None
+    seat: str | None = None
+    items: list[Any] = field(default_factory=list)  # collector items with their states (SPEC §8)
 
     @property
     def ticket_status(self) -> str:

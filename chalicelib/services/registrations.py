@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain import clock, tokens
+from chalicelib.domain.awards import award_assignment_errors
 from chalicelib.domain.errors import (
     EventFull,
     PhoneTaken,
@@ -36,9 +37,10 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import events, idempotency, invites, tickets, waitlist
+from chalicelib.services import events, idempotency, invites, items, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
+from chalicelib.storage import items as item_store
 from chalicelib.storage import registrations as registration_store
 
 logger = logging.getLogger(__name__)
@@ -69,6 +71,7 @@ def _reissued(record: Mapping[str, str]) -> IssuedTicket:
 def _validated(event: Event, body: Any) -> dict[str, Any]:
     data: dict[str, Any] = load(requests.REGISTRATION_BY_KIND[event.kind], body)
     errors = registration_field_errors(event, data)
+    errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
     if "role" not in errors and not data.get("invite_code") and data["role"] in event.invite_only_roles:
         errors["role"] = ["该身份仅限受邀嘉宾，请使用邀请链接报名"]
     if errors:
@@ -104,6 +107,7 @@ def _new_registration(
         source=FORM,
         search_terms=terms,
         idempotency_record=idempotency_record,
+        award_id=data.get("award_id"),
     )
 
 
@@ -140,6 +144,7 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
     is_open = event.invite_registration_is_open if invite else event.registration_is_open
     if not is_open(clock.now()):
         raise RegistrationClosed()
+    data = items.with_item_ids(event_id, data)  # collector items get their ids (SPEC §8)
     for attempt in range(MAX_ATTEMPTS):
         fits = event.fits_privileged if invite else event.fits_publicly
         if fits(data.get("party_size", 1)):
@@ -151,6 +156,7 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
                     require_empty_waitlist=event.waitlist and invite is None,
                     name_key=name_key(data["name"]),
                     reserved_seats=None if invite else event.reserved_seats,
+                    extra_actions=item_store.puts_for(registration),
                     invite=invite,
                 )
                 return _issued(registration)
@@ -184,7 +190,12 @@ def _join_waitlist(
             _sourced(_new_registration(event, data, WAITLISTED, idempotency_record), invite), waitlist_position=position
         )
         try:
-            registration_store.insert_waitlisted(registration, name_key=name_key(data["name"]), invite=invite)
+            registration_store.insert_waitlisted(
+                registration,
+                name_key=name_key(data["name"]),
+                extra_actions=item_store.puts_for(registration),
+                invite=invite,
+            )
         except WriteConflict:
             backoff(attempt)
             continue

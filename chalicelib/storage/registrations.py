@@ -5,7 +5,8 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -30,7 +31,7 @@ from chalicelib.domain.registrations import (
     Registration,
     WaitlistEntry,
 )
-from chalicelib.storage import dynamo, invite_codes
+from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
@@ -61,6 +62,11 @@ def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
 
 
+def changed_now() -> int:
+    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
+    return int(time.time() * 1000)
+
+
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
     return Registration.from_mapping(item) if item else None
 
@@ -74,7 +80,13 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
     fields = asdict(registration)
     if not fields["erased"]:
         del fields["erased"]  # anonymise() conditions on the attribute's absence
-    return {**key(registration.event_id, registration.registration_id), "type": "registration", **fields}
+    item = {
+        **key(registration.event_id, registration.registration_id),
+        "type": "registration",
+        **fields,
+        "changed_ms": changed_now(),
+    }
+    return {**item, **programme.programme_attributes(registration)}  # nominees, companions: the programme index
 
 
 def _guard_item(registration: Registration) -> dict[str, Any]:
@@ -172,6 +184,7 @@ def insert_confirmed(
     capacity: int,
     require_empty_waitlist: bool,
     name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
     reserved_seats: int | None = None,
     invite: InviteCode | None = None,
 ) -> None:
@@ -208,6 +221,7 @@ def insert_confirmed(
                     condition,
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,  # e.g. the records of its collector items (storage/items.py)
                 *_invite_uses(invite),
             ]
         )
@@ -226,7 +240,12 @@ def insert_confirmed(
         raise _unexpected(reasons, "registration") from cancelled
 
 
-def insert_waitlisted(registration: Registration, name_key: str = "", invite: InviteCode | None = None) -> None:
+def insert_waitlisted(
+    registration: Registration,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
+    invite: InviteCode | None = None,
+) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
     event_id = registration.event_id
@@ -255,6 +274,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "", invite: In
                     condition="attribute_exists(pk)",
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,
                 *_invite_uses(invite),
             ]
         )
@@ -360,11 +380,18 @@ def promote(
                 {
                     "Update": {
                         "Key": to_dynamo(key(event_id, entry.registration_id)),
-                        "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+                        "UpdateExpression": (
+                            "SET #status = :confirmed, promoted_at = :at, changed_ms = :chg REMOVE waitlist_position"
+                        ),
                         "ConditionExpression": "#status = :waitlisted",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_dynamo(
-                            {":confirmed": CONFIRMED, ":waitlisted": WAITLISTED, ":at": promoted_at}
+                            {
+                                ":confirmed": CONFIRMED,
+                                ":waitlisted": WAITLISTED,
+                                ":at": promoted_at,
+                                ":chg": changed_now(),
+                            }
                         ),
                     }
                 },
@@ -407,10 +434,10 @@ def _registration_update(
     return {
         "Update": {
             "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-            "UpdateExpression": f"SET {sets} REMOVE {removes}",
+            "UpdateExpression": f"SET {sets}, changed_ms = :chg REMOVE {removes}",
             "ConditionExpression": f"#status = :previous AND {condition}",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
+            "ExpressionAttributeValues": to_dynamo({**values, ":chg": changed_now()}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
@@ -435,7 +462,10 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     if erase:
         erased_sets, erased_removes = _erasure(names, values)
         sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(checked_in_at)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase)
+    removes = f"{removes}, {seat_removes}"
+    condition = f"attribute_not_exists(checked_in_at) AND {seat_condition}"
+    actions = [_registration_update(registration, sets, removes, condition, names, values), *seat_actions]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     counters = CounterChanges()
@@ -470,7 +500,12 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
     sets, removes = _erasure(names, values)
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(erased)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase=True)
+    condition = f"attribute_not_exists(erased) AND {seat_condition}"
+    actions = [
+        _registration_update(registration, sets, f"{removes}, {seat_removes}", condition, names, values),
+        *seat_actions,
+    ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     actions.extend(_copies_deletes(registration))

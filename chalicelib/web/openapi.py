@@ -11,8 +11,10 @@ from typing import Any
 
 from chalicelib.domain.ids import EVENT_ID as EVENT_ID_PATTERN
 from chalicelib.domain.ids import REGISTRATION_ID
+from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
+from chalicelib.web import openapi_items
 from chalicelib.web.pages import ASSET_NAME
 
 EVENT_ID = {
@@ -223,7 +225,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/events/{event_id}/checkins": {
         "post": {
-            "summary": "检票签到：每张票只能签到一次",
+            "summary": "检票签到：扫码或按报名编号手动签到；同行多人可分批入场；离线扫码带 scanned_at，最早的扫码为准",
             "operationId": "checkIn",
             "security": ADMIN,
             "parameters": [
@@ -240,7 +242,24 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "description": "无效票，或活动不存在",
                     "content": {"application/json": {"schema": {"oneOf": [replies.CheckinResultSchema, "Error"]}}},
                 },
-                "409": _ok("已签到 / 非本场活动 / 已取消 / 候补中", replies.CheckinResultSchema),
+                "409": _ok(
+                    "已签到 / 非本场活动 / 已取消 / 候补中 / 不在此签到名单（not_allowed）", replies.CheckinResultSchema
+                ),
+                "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/checkin-data": {
+        "get": {
+            "summary": "离线检票数据（管理员或本活动的工作人员）：不含手机号；since 为上次的 next_since 时只返回变化",
+            "operationId": "checkinData",
+            "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": requests.GateDataQuerySchema}],
+            "responses": {
+                "200": _ok("活动、签到名单与每份报名的检票状态", replies.GateDataSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
                 "422": INVALID,
             },
         },
@@ -566,6 +585,44 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
 }
 
 
+# --- award ceremony (SPEC §9) -----------------------------------------------------------------
+OPERATIONS["/events/{event_id}/registrations/{registration_id}"]["patch"] = {
+    "summary": "修改报名的座位、奖项、陪同对象（管理员）；本活动有效报名的座位互不重复",
+    "operationId": "updateRegistration",
+    "security": ADMIN,
+    "parameters": [EVENT_ID, REGISTRATION_ID_PARAMETER],
+    "requestBody": _json_body(award_schemas.RegistrationPatchSchema),
+    "responses": {
+        "200": _ok("修改后的报名", replies.RegistrationAdminSchema),
+        "400": BAD_JSON,
+        "401": UNAUTHORIZED,
+        "403": FORBIDDEN,
+        "404": NOT_FOUND,
+        "409": _error("seat_taken：座位已被本活动另一份有效报名占用；registration_cancelled：报名已取消或已删除"),
+        "422": INVALID,
+    },
+}
+OPERATIONS["/events/{event_id}/programme"] = {
+    "get": {
+        "summary": "颁奖节目单：每个奖项的候选人是否已到、座位、陪同人员到场数（管理员或本活动的工作人员）",
+        "operationId": "eventProgramme",
+        "security": ADMIN,
+        "parameters": [EVENT_ID],
+        "responses": {
+            "200": _ok("按奖项列出候选人，未到的在前", award_schemas.ProgrammeSchema),
+            "401": UNAUTHORIZED,
+            "403": FORBIDDEN,
+            "404": NOT_FOUND,
+        },
+    },
+}
+PAGES["/admin/events/{event_id}/stage"] = _page(
+    "舞台监督看板：每个奖项的候选人已到 / 未到、座位与陪同人员（管理员令牌，或工作人员令牌放在 # 之后）",
+    "stageBoardPage",
+    [EVENT_ID],
+)
+
+
 @functools.lru_cache(maxsize=1)
 def document() -> dict[str, Any]:
     from apispec import APISpec
@@ -583,7 +640,11 @@ def document() -> dict[str, Any]:
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema("Error", schema=replies.ErrorSchema)
-    for path, operations in {**OPERATIONS, **PAGES}.items():
+    collector_items = {
+        **openapi_items.operations(EVENT_ID, TICKET_TOKEN, REGISTRATION_ID_PARAMETER),
+        **openapi_items.pages(EVENT_ID, _page),
+    }
+    for path, operations in {**OPERATIONS, **PAGES, **collector_items}.items():
         spec.path(path=path, operations={**operations, **_head_of(operations)})
     return spec.to_dict()
 

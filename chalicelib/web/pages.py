@@ -238,6 +238,7 @@ def render_registration(
         retention_days=int(event.retention_days or DEFAULT_RETENTION_DAYS),
         max_items=MAX_ITEMS,
         intent_labels=ITEM_INTENT_LABELS_ZH,
+        awards=list(event.awards or []) if "nominee" in (event.roles or KIND_ROLES[event.kind]) else [],
     )
 
 
@@ -259,8 +260,12 @@ def registration_page(event_id: str, invite_code: str | None = None) -> tuple[in
 def render_ticket(token: str, ticket: TicketView) -> str:
     status = ticket.ticket_status
     data = {"token": token, "event_id": ticket.event.event_id, "status": status}
+    from chalicelib.web import ticket_items  # the collector's items (SPEC §8)
+
+    items_context = ticket_items.ticket_items_context(ticket, data)
     return _render(
         "ticket.html",
+        **items_context,
         page_data=data,
         token=token,
         ticket=ticket,
@@ -288,10 +293,22 @@ def ticket_page(ticket_token: str) -> tuple[int, str]:
 
 # --- /scan/{event_id}: the gate scanner ------------------------------------------------------
 
+SCAN_WORKER = "scan-sw.js"  # the scanner's service worker, served with Service-Worker-Allowed
+
 
 def render_scanner(event: Event) -> str:
-    data = {"event_id": event.event_id, "title": event.title, "roles_zh": ROLE_LABELS_ZH, "jsqr": asset_url("jsQR.js")}
-    return _render("scan.html", page_data=data, event=event)
+    lists = [{"list_id": item.list_id, "name": item.name, "roles": item.roles} for item in event.gate_lists]
+    data = {
+        "event_id": event.event_id,
+        "title": event.title,
+        "roles_zh": ROLE_LABELS_ZH,
+        "jsqr": asset_url("jsQR.js"),
+        "lists": lists,
+        "ends_at": event.ends_at,
+        "worker": asset_url(SCAN_WORKER),
+        "assets": [asset_url(name) for name in ("app.css", "gate-store.js", "scan.js", "jsQR.js")],
+    }
+    return _render("scan.html", page_data=data, event=event, lists=lists)
 
 
 @unavailable_as_page
@@ -381,6 +398,27 @@ def invitations_page(event_id: str) -> tuple[int, str]:
     if not EVENT_ID.fullmatch(event_id):
         return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root=INVITATIONS_ROOT)
     return 200, render_invitations(event_id)
+
+
+# --- /admin/events/{event_id}/stage: the stage manager's board (SPEC §9) ----------------------
+
+STAGE_REFRESH_SECONDS = 5  # at least every 10 s (SPEC §9)
+
+
+def render_stage(event_id: str) -> str:
+    root = ADMIN_EVENT_ROOT + "../"  # /admin/events/{id}/stage sits three folders down
+    data = _console_data(root, event_id=event_id, refresh_seconds=STAGE_REFRESH_SECONDS)
+    return _render("stage.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
+
+
+def stage_page(event_id: str) -> tuple[int, str]:
+    """A shell like the console's: the data comes from GET /events/{id}/programme with the admin
+    token of this tab (sessionStorage) or a gate's staff token given in the URL fragment."""
+    from chalicelib.domain.ids import EVENT_ID
+
+    if not EVENT_ID.fullmatch(event_id):
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../../")
+    return 200, render_stage(event_id)
 
 
 # --- /privacy --------------------------------------------------------------------------------
