@@ -34,6 +34,7 @@ from typing import Any
 
 from chalicelib.domain import audit, clock, tokens
 from chalicelib.domain.access import ADMIN_CALLER, Caller
+from chalicelib.domain.awards import award_assignment_errors, award_ids, resolve_award
 from chalicelib.domain.errors import (
     EventFull,
     ImportAborted,
@@ -165,12 +166,19 @@ def _row_body(event: Event, columns: list[str | None], cells: list[str]) -> tupl
         else:
             errors["party_size"] = ["人数须为整数"]
             del body["party_size"]
-    # 座位/seat and 奖项/award_id are read and checked here; writing them (seat uniqueness, awards)
-    # belongs to the seats and awards feature (SPEC §9), so they are not stored yet.
+    # 座位/seat is read and checked here but not written yet: a seat is unique per event (SPEC §9,
+    # a seat guard item) and joining that to the import's batches is left to the merge.
     seat = body.pop("seat", None)
     if seat is not None and len(seat) > 20:
         errors["seat"] = ["座位不能超过 20 个字符"]
-    body.pop("award_id", None)
+    # 奖项/award_id: an award's id or name; ignored when the event has no awards.
+    award = body.pop("award_id", None)
+    if award_ids(event):
+        award_id = resolve_award(event, award)
+        if award and award_id is None:
+            errors["award_id"] = [f"本活动没有这个奖项：{award}；可选：{'、'.join(award_ids(event))}"]
+        elif award_id:
+            body["award_id"] = award_id
     return body, errors
 
 
@@ -194,7 +202,9 @@ def _checked_rows(
                 if field not in errors:
                     errors[field] = messages
         if data:
-            for field, messages in registration_field_errors(event, data).items():
+            rule_errors = registration_field_errors(event, data)
+            rule_errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
+            for field, messages in rule_errors.items():
                 errors.setdefault(field, messages)
         if errors:
             bad.append({"row": number, "fields": errors})
@@ -267,6 +277,7 @@ def _registration(event: Event, data: Mapping[str, Any], import_id: str, stamp: 
         expires_at=event.retention_expiry(),
         source=IMPORT,
         lawful_basis=LAWFUL_BASIS_IMPORT,
+        award_id=data.get("award_id"),
         import_id=import_id,
         search_terms=terms,
     )

@@ -228,3 +228,17 @@ def test_concurrent_imports_and_registrations_never_overbook(stack, make_event, 
     assert seats <= SEATS + 10 and db.event(eid)["seats_confirmed"] == seats
     imported = Counter(r["import_id"] for r in confirmed if r.get("import_id"))
     assert set(imported.values()) == {30}  # each import whole or not at all
+
+
+def test_award_column_names_the_nominees_award(make_event, admin, db):
+    awards = [{"award_id": "xiao", "name": "十大孝星", "slots": 10}, {"award_id": "fuqi", "name": "十大恩爱夫妻", "slots": 10}]
+    eid = make_event(capacity=100, max_party_size=3, awards=awards)["event_id"]
+    response = _import(admin, eid, GB18030)
+    assert response.status_code == 201, response.text
+    nominees = [r for r in db.of_type(eid, "REG#") if r["role"] == "nominee"]
+    assert len(nominees) == 20 and {r["award_id"] for r in nominees} == {"xiao", "fuqi"}
+    assert not any(r.get("award_id") for r in db.of_type(eid, "REG#") if r["role"] != "nominee")
+    wrong = _import(admin, make_event(capacity=100, awards=awards)["event_id"],
+                    "姓名,手机号,身份,奖项\n张三,13800138000,候选人,最佳新人\n李四,13800138001,候选人,\n".encode())
+    assert wrong.status_code == 422
+    assert [(r["row"], sorted(r["fields"])) for r in wrong.json()["rows"]] == [(1, ["award_id"]), (2, ["award_id"])]
