@@ -569,7 +569,7 @@
   var FIELD_LABELS = {
     title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
     registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
-    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数', checkin_lists: '签到名单'
   };
   /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
   function fieldNames(textValue) {

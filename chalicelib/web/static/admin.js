@@ -314,6 +314,31 @@
       for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) out.push(boxes[i].value);
       return out;
     }
+    // Check-in lists (SPEC §5) as lines "编号 名称 身份,身份"; roles by their Chinese names or ids.
+    function roleId(text) {
+      var labels = data.roles_zh || {};
+      for (var id in labels) if (labels[id] === text) return id;
+      return text;
+    }
+    function parseLists(text) {
+      var lists = [];
+      text.split(/\n/).forEach(function (line) {
+        var parts = line.trim().split(/\s+/);
+        if (!parts[0]) return;
+        var item = { list_id: parts[0], name: parts[1] || parts[0] };
+        var roles = parts.slice(2).join(',').split(/[,，、]/).filter(Boolean).map(roleId);
+        if (roles.length) item.roles = roles;
+        lists.push(item);
+      });
+      return lists;
+    }
+    function formatLists(lists) {
+      return (lists || []).filter(function (item) {
+        return !(item.list_id === 'main' && item.name === '入场' && !item.roles);
+      }).map(function (item) {
+        return [item.list_id, item.name].concat(item.roles ? [(item.roles || []).map(C.roleLabel).join(',')] : []).join(' ');
+      }).join('\n');
+    }
     function numberOf(name) {
       var text = control(name).value.trim();
       if (text === '') return undefined;
@@ -327,7 +352,10 @@
       NUMBER_FIELDS.forEach(function (name) { body[name] = numberOf(name); });
       body.waitlist = control('waitlist').checked;
       body.roles = roles();
+      var lists = parseLists(control('checkin_lists').value);
+      body.checkin_lists = lists.length ? lists : [{ list_id: 'main', name: '入场' }];
       if (mode === 'create') {
+        if (!lists.length) delete body.checkin_lists;
         var eid = control('event_id').value.trim();
         if (eid) body.event_id = eid;
         // Left blank: say nothing, so the server answers "required" or applies its default.
@@ -344,6 +372,7 @@
         return Date.parse(a) === Date.parse(b);
       }
       if (name === 'roles') return (a || []).slice().sort().join(',') === (b || []).slice().sort().join(',');
+      if (name === 'checkin_lists') return formatLists(a) === formatLists(b);
       return a === b;
     }
     /* Only what changed, for PATCH. A number left blank goes as null: the server says it's required. */
@@ -371,6 +400,7 @@
       control('waitlist').checked = !!event.waitlist;
       var boxes = form.querySelectorAll('input[name="roles"]');
       for (i = 0; i < boxes.length; i++) boxes[i].checked = (event.roles || []).indexOf(boxes[i].value) >= 0;
+      control('checkin_lists').value = formatLists(event.checkin_lists);
     }
 
     function busy(on) {
