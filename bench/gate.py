@@ -32,7 +32,8 @@ def _count_requests() -> dict[str, int]:
     counts: dict[str, int] = {}
 
     def note(model: Any, **_: Any) -> None:
-        counts[model.name] = counts.get(model.name, 0) + 1
+        if counts.get("_on"):
+            counts[model.name] = counts.get(model.name, 0) + 1
 
     aws.client("dynamodb").meta.events.register("before-call.dynamodb", note)
     return counts
@@ -61,16 +62,18 @@ def online(gateway: Any, floor: Any, admin: dict[str, str]) -> dict[str, Any]:
     counts = _count_requests()
     checkin, put, transact = [], [], []
     for token in tickets[20:]:  # interleaved, so drift affects all alike
+        counts["_on"] = 1
         started = time.perf_counter()
         call(gateway, checkins, admin, {"code": token, "gate": "东门"})
         checkin.append(time.perf_counter() - started)
+        counts["_on"] = 0
         started = time.perf_counter()
         call(floor, "/put", plain, {"code": token})
         put.append(time.perf_counter() - started)
         started = time.perf_counter()
         call(floor, "/transact", plain, {"code": token})
         transact.append(time.perf_counter() - started)
-    requests_per_checkin = {name: count / N for name, count in counts.items() if name != "PutItem"}
+    requests_per_checkin = {name: count / N for name, count in counts.items() if name != "_on"}
     return {"checkin": _median_ms(checkin), "put": _median_ms(put), "transact": _median_ms(transact),
             "requests": requests_per_checkin}
 
@@ -126,7 +129,7 @@ def offline_verdict_ms(samples: int = 30) -> list[float]:
             timings = []
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
-                context = browser.new_context()
+                context = browser.new_context(bypass_csp=True)  # Playwright's polling evaluates strings
                 page = context.new_page()
                 page.goto(f"{base}/scan/{eid}#token={staff}")
                 page.wait_for_function("document.getElementById('sync-note').textContent.indexOf('名单') === 0")

@@ -314,29 +314,20 @@
       for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) out.push(boxes[i].value);
       return out;
     }
-    // Check-in lists (SPEC §5) as lines "编号 名称 身份,身份"; roles by their Chinese names or ids.
-    function roleId(text) {
-      var labels = data.roles_zh || {};
-      for (var id in labels) if (labels[id] === text) return id;
-      return text;
-    }
+    // 签到名单 (SPEC §5): lines "编号 名称 身份,…", roles by Chinese name or id.
     function parseLists(text) {
-      var lists = [];
-      text.split(/\n/).forEach(function (line) {
-        var parts = line.trim().split(/\s+/);
-        if (!parts[0]) return;
-        var item = { list_id: parts[0], name: parts[1] || parts[0] };
-        var roles = parts.slice(2).join(',').split(/[,，、]/).filter(Boolean).map(roleId);
-        if (roles.length) item.roles = roles;
-        lists.push(item);
-      });
-      return lists;
+      var ids = {}, zh = data.roles_zh || {};
+      Object.keys(zh).forEach(function (id) { ids[zh[id]] = id; });
+      return text.split('\n').map(function (line) { return line.trim().split(/\s+/); }).filter(function (p) { return p[0]; })
+        .map(function (p) {
+          var item = { list_id: p[0], name: p[1] || p[0] }, roles = p.slice(2).join(',').split(/[,，、]/).filter(Boolean);
+          if (roles.length) item.roles = roles.map(function (r) { return ids[r] || r; });
+          return item;
+        });
     }
     function formatLists(lists) {
-      return (lists || []).filter(function (item) {
-        return !(item.list_id === 'main' && item.name === '入场' && !item.roles);
-      }).map(function (item) {
-        return [item.list_id, item.name].concat(item.roles ? [(item.roles || []).map(C.roleLabel).join(',')] : []).join(' ');
+      return (lists || []).filter(function (l) { return l.roles || l.list_id + l.name !== 'main入场'; }).map(function (l) {
+        return [l.list_id, l.name].concat(l.roles ? l.roles.map(C.roleLabel).join(',') : []).join(' ');
       }).join('\n');
     }
     function numberOf(name) {
