@@ -30,11 +30,16 @@ class CheckedInParty:
     name: str
     role: str
     party_size: int
+    seat: str | None = None
 
     @classmethod
     def of(cls, registration: Registration) -> CheckedInParty:
         return cls(
-            registration.registration_id, registration.name or "", registration.role or "", registration.party_size
+            registration.registration_id,
+            registration.name or "",
+            registration.role or "",
+            registration.party_size,
+            registration.seat,
         )
 
 

@@ -10,6 +10,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import gate as gate_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardSchema, award_id_field
 from chalicelib.schemas.fields import (
     SLUG,
     AwareTime,
@@ -85,6 +86,24 @@ class EventFieldsSchema(StrictSchema):
         validate=validate.Length(min=1, error="至少一个签到名单"),
         metadata={"description": "签到名单（默认 [{list_id: main, name: 入场}]）；main 总是存在"},
     )
+    awards = BoundedList(
+        fields.Nested(AwardSchema),
+        max_length=20,
+        too_long="奖项最多 20 个",
+        error_messages=zh_messages(invalid="须为奖项列表"),
+        metadata={"description": "颁奖典礼的奖项（仅 award_ceremony）"},
+    )
+    invite_only_roles = BoundedList(
+        fields.String(error_messages=zh_messages(invalid="须为文本")),
+        max_length=10,
+        too_long="身份最多 10 个",
+        error_messages=zh_messages(invalid="须为身份列表"),
+        metadata={"description": "仅凭邀请码或名单导入才能报名的身份（公开报名表不提供）"},
+    )
+    reserved_seats = StrictInteger(
+        validate=validate.Range(min=0, max=100_000, error="须在 0 到 100000 之间"),
+        metadata={"description": "为受邀和导入的嘉宾预留的座位；公开报名最多占用 capacity − reserved_seats"},
+    )
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -157,10 +176,16 @@ class RegistrationFieldsSchema(StrictSchema):
     city = CleanText(0, 60)
     organization = CleanText(0, 60)
     note = CleanText(0, 200)
+    invite_code = fields.String(
+        validate=validate.Length(min=1, max=64, error="邀请码无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "邀请码（邀请链接 ?invite= 中的值）"},
+    )
 
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):
     role = _role(event_rules.AWARD_CEREMONY)
+    award_id = award_id_field()
 
 
 class CollectorRegistrationSchema(RegistrationFieldsSchema):
@@ -272,3 +297,42 @@ AUDIT_QUERY = AuditQuerySchema()
 STATS_QUERY = StatsQuerySchema()
 GATE_DATA_QUERY = GateDataQuerySchema()
 STAFF_TOKEN_CREATE = StaffTokenCreateSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeCreateSchema(StrictSchema):
+    role = fields.String(
+        required=True,
+        validate=validate.OneOf(sorted(event_rules.ROLE_LABELS_ZH), error="没有这个身份"),
+        error_messages=zh_messages(invalid="须为文本", required="请选择身份"),
+    )
+    max_uses = StrictInteger(
+        validate=validate.Range(min=1, max=1000, error="须在 1 到 1000 之间"),
+        metadata={"description": "可使用次数（默认 1）"},
+    )
+    label = CleanText(1, 30, metadata={"description": "备注，如 候选人郑国强及家属"})
+    companion_of = fields.String(
+        validate=validate.Length(min=1, max=32, error="报名编号无效"),
+        error_messages=zh_messages(invalid="须为文本"),
+        metadata={"description": "陪同对象（本活动某位候选人的报名编号）：用此码报名者记为其陪同人"},
+    )
+
+
+INVITE_CODE_CREATE = InviteCodeCreateSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportQuerySchema(StrictSchema):
+    skip_duplicates = fields.Boolean(
+        truthy={"true", "1"},
+        falsy={"false", "0"},
+        error_messages=zh_messages(invalid="须为 true 或 false"),
+        metadata={"description": "true：已报名或文件内重复的手机号跳过（列在 skipped 中），不报错"},
+    )
+
+
+IMPORT_QUERY = ImportQuerySchema()
