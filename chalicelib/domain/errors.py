@@ -151,6 +151,27 @@ class ServiceUnavailable(DomainError):
     message = "系统繁忙，请稍后重试"
 
 
+class RateLimited(DomainError):
+    """Too many recovery or code requests for a phone or from an address (SPEC §7)."""
+
+    code = "rate_limited"
+    message = "请求过于频繁，请稍后再试"
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.retry_after = max(int(retry_after), 1)
+
+
+class PhoneVerificationOff(Conflict):
+    code = "phone_verification_off"
+    message = "本活动报名无需短信验证码"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "短信记录不存在"
+
+
 # --- signals from storage: a conditional write did not apply --------------------------------
 # Services catch these and decide again; one that escapes is answered as ServiceUnavailable.
 

@@ -66,6 +66,7 @@ class EventFieldsSchema(StrictSchema):
     max_party_size = StrictInteger(validate=validate.Range(min=1, max=20, error="须在 1 到 20 之间"))
     roles = _roles()
     retention_days = StrictInteger(validate=validate.Range(min=1, max=3650, error="须在 1 到 3650 天之间"))
+    verify_phone = StrictBoolean()
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -138,6 +139,11 @@ class RegistrationFieldsSchema(StrictSchema):
     city = CleanText(0, 60)
     organization = CleanText(0, 60)
     note = CleanText(0, 200)
+    phone_code = fields.String(
+        validate=validate.Regexp(r"^[0-9]{6}$", error="请填写短信中的 6 位验证码"),
+        metadata={"pattern": "^[0-9]{6}$", "description": "活动要求短信验证（verify_phone）时必填"},
+        error_messages=zh_messages(invalid="请填写短信中的 6 位验证码"),
+    )
 
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):
@@ -220,6 +226,24 @@ class ExportQuerySchema(StrictSchema):
     )
 
 
+class PhoneRequestSchema(StrictSchema):
+    """Ticket recovery and verification codes (SPEC §7): just the phone."""
+
+    phone = MainlandMobile(
+        required=True, metadata={"example": "13812345678"}, error_messages=zh_messages(required="请填写手机号")
+    )
+
+
+class MessageListQuerySchema(StrictSchema):
+    registration_id = fields.String(metadata={"pattern": "^[0-9A-HJKMNP-TV-Z]{16}$"})
+    status = fields.String(validate=validate.OneOf(("queued", "sent", "failed"), error="须为 queued、sent 或 failed"))
+
+
+class OutboxQuerySchema(StrictSchema):
+    phone = fields.String(required=True, metadata={"example": "13812345678"})
+
+
+PHONE_REQUEST = PhoneRequestSchema()
 EVENT_CREATE = EventCreateSchema()
 EVENT_PATCH = EventPatchSchema()
 EVENT_LIST_QUERY = EventListQuerySchema()

@@ -58,6 +58,7 @@ def create_event(body: Any, caller: Caller | None = None) -> Event:
         max_party_size=data.get("max_party_size", 1),
         roles=data.get("roles") or list(KIND_ROLES[data["kind"]]),
         retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
+        verify_phone=data.get("verify_phone", False),
         created_at=stamp,
         updated_at=stamp,
         guard_kid=tokens.keyring().active_id,

@@ -34,7 +34,8 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import events, idempotency, tickets, waitlist
+from chalicelib.services import enqueue as message_service
+from chalicelib.services import events, idempotency, phone_codes, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import registrations as registration_store
@@ -134,13 +135,20 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
     data = _validated(event, body)
     if not event.registration_is_open(clock.now()):
         raise RegistrationClosed()
+    if event.verify_phone:
+        phone_codes.verify(event, data)
     for attempt in range(MAX_ATTEMPTS):
         if event.fits_now(data.get("party_size", 1)):
             registration = _new_registration(event, data, CONFIRMED, idempotency_record)
             try:
                 registration_store.insert_confirmed(
-                    registration, event.capacity, require_empty_waitlist=event.waitlist, name_key=name_key(data["name"])
+                    registration,
+                    event.capacity,
+                    require_empty_waitlist=event.waitlist,
+                    name_key=name_key(data["name"]),
+                    messages=[message_service.ticket_message(event, registration)],
                 )
+                _code_used(event, data)
                 return _issued(registration)
             except SeatsChanged as changed:
                 # Full, waiting list not empty, or capacity edited: decide again on the stored event.
@@ -156,6 +164,15 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
     raise ServiceUnavailable()
 
 
+def _code_used(event: Event, data: Mapping[str, Any]) -> None:
+    if not event.verify_phone:
+        return
+    try:
+        phone_codes.used(event, data["phone"])
+    except ServiceUnavailable:
+        logger.warning("a used verification code of %s was not deleted; it expires by itself", event.event_id)
+
+
 def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: str | None) -> IssuedTicket:
     for attempt in range(MAX_ATTEMPTS):
         position = event_store.claim_waitlist_position(event.event_id)
@@ -163,10 +180,15 @@ def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: st
             _new_registration(event, data, WAITLISTED, idempotency_record), waitlist_position=position
         )
         try:
-            registration_store.insert_waitlisted(registration, name_key=name_key(data["name"]))
+            registration_store.insert_waitlisted(
+                registration,
+                name_key=name_key(data["name"]),
+                messages=[message_service.ticket_message(event, registration)],
+            )
         except WriteConflict:
             backoff(attempt)
             continue
+        _code_used(event, data)
         try:
             if registration.registration_id in waitlist.promote(event.event_id):
                 registration = replace(registration, status=CONFIRMED)

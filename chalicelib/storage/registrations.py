@@ -5,7 +5,7 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -30,6 +31,7 @@ from chalicelib.domain.registrations import (
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
+from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
 from chalicelib.storage.keys import EVENT_SK
@@ -142,7 +144,11 @@ def _event_update(
 
 
 def insert_confirmed(
-    registration: Registration, capacity: int, require_empty_waitlist: bool, name_key: str = ""
+    registration: Registration,
+    capacity: int,
+    require_empty_waitlist: bool,
+    name_key: str = "",
+    messages: Sequence[Message] = (),
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
@@ -172,6 +178,7 @@ def insert_confirmed(
                     condition,
                 ),
                 *_search_puts(registration, name_key),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -188,7 +195,7 @@ def insert_confirmed(
         raise _unexpected(reasons, "registration") from cancelled
 
 
-def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
+def insert_waitlisted(registration: Registration, name_key: str = "", messages: Sequence[Message] = ()) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
     event_id = registration.event_id
@@ -216,6 +223,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
                     condition="attribute_exists(pk)",
                 ),
                 *_search_puts(registration, name_key),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -291,8 +299,11 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
     return entries
 
 
-def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
+def promote(
+    event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str, messages: Sequence[Message] = ()
+) -> None:
+    """Waitlisted → confirmed, atomically with the counters (and the message telling the person);
+    WriteConflict when anything moved meanwhile."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -329,6 +340,7 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                     {"#cap": "capacity"},
                     "#cap = :cap AND seats_confirmed <= :max_before",
                 ),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:
