@@ -132,7 +132,8 @@ def _deliver(message: Message) -> None:
             message_store.delete(message)  # erased meanwhile: the message goes with the person
             return
         if registration.status == CANCELLED:
-            raise sms.SendFailed("cancelled")
+            message_store.mark_failed(message, "registration_cancelled")  # not sent, and not retried
+            return
     phone = registration.phone if registration else message.phone
     if not phone:
         raise sms.SendFailed("no_phone")

@@ -121,13 +121,15 @@ def claim(message: Message, now_s: int) -> Message | None:
 
 def _finish(message: Message, sets: str, removes: str, values: dict[str, Any]) -> bool:
     """Apply the outcome of the attempt this worker holds the lease of; False if it lost it."""
+    expression = f"SET {sets} REMOVE {removes}"
+    names = {name: field for name, field in (("#status", "status"), ("#error", "error")) if name in expression}
     try:
         dynamo.client().update_item(
             TableName=dynamo.table(),
             Key=to_dynamo(key(message.event_id, message.message_id)),
-            UpdateExpression=f"SET {sets} REMOVE {removes}",
+            UpdateExpression=expression,
             ConditionExpression="lease_until = :lease AND attempts = :attempts",
-            ExpressionAttributeNames={"#status": "status", "#error": "error"},
+            ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_dynamo(
                 {**values, ":lease": message.lease_until, ":attempts": message.attempts}
             ),
