@@ -114,7 +114,7 @@ class PhoneTaken(Conflict):
     idempotent request may have made it); it is never part of the reply."""
 
     code = "already_registered"
-    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
+    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接，或点“找回电子票”用短信接收"
 
     def __init__(self, existing_registration_id: str | None = None):
         super().__init__()
