@@ -291,6 +291,7 @@
         if (r.status === 'confirmed' && !erased && !fullyIn) actions.push(actionButton('checkin', '签到', r, 'btn-primary'));
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
+        if (!erased && window.BaomingMessages) actions.push(actionButton('messages', '短信', r));
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
@@ -318,6 +319,7 @@
       if (!r) return;
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
+      if (action === 'messages') { window.BaomingMessages.show(rid, who); return; } // admin-messages.js
       if (action === 'checkin') {
         busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {
@@ -569,7 +571,7 @@
   var FIELD_LABELS = {
     title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
     registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
-    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数', verify_phone: '短信验证'
   };
   /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
   function fieldNames(textValue) {
