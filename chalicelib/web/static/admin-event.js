@@ -291,7 +291,7 @@
         if (r.status === 'confirmed' && !erased && !fullyIn) actions.push(actionButton('checkin', '签到', r, 'btn-primary'));
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
-        if (!erased && window.BaomingMessages) actions.push(actionButton('messages', '短信', r));
+        if (!erased) actions.push(actionButton('messages', '短信', r));
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
@@ -314,12 +314,30 @@
       message.className = 'notice' + (tone ? ' notice-' + tone : '');
       C.show(message, textValue);
     }
+    /* The texts dialog (admin-messages.js) is loaded on the first 短信 click. */
+    var messagesLoading = null;
+    function messagesLib() {
+      if (window.BaomingMessages) return Promise.resolve(window.BaomingMessages);
+      if (!messagesLoading) {
+        messagesLoading = new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          script.src = data.messages_lib;
+          script.onload = function () { resolve(window.BaomingMessages); };
+          script.onerror = function () { messagesLoading = null; reject(new Error('messages')); };
+          document.head.appendChild(script);
+        });
+      }
+      return messagesLoading;
+    }
     function act(action, rid) {
       var r = rows[rid];
       if (!r) return;
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
-      if (action === 'messages') { window.BaomingMessages.show(rid, who); return; } // admin-messages.js
+      if (action === 'messages') {
+        messagesLib().then(function (texts) { texts.show(rid, who); }, function () { C.show(error, '短信记录加载失败，请重试'); });
+        return;
+      }
       if (action === 'checkin') {
         busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {

@@ -2,13 +2,28 @@
    the last error — with 重发 for a text that failed. Opened from a row of 报名名单. */
 (function () {
   'use strict';
-  var C = window.BaomingConsole, $ = C.$, el = C.el;
-  var dialog = $('messages-dialog');
-  if (!dialog) return;
+  var C = window.BaomingConsole, el = C.el;
+  function button(id, klass, label) { return el('button', { type: 'button', id: id, class: 'btn ' + klass, text: label }); }
+  var tbody = el('tbody');
+  var who = el('p', { class: 'muted' });
+  var note = el('p', { class: 'notice', role: 'status', hidden: 'hidden' });
+  var closeButton = button('messages-close', 'btn-ghost', '关闭');
+  var head = ['类型', '状态', '尝试', '时间', '操作'].map(function (label) {
+    return el('th', { scope: 'col', class: label === '尝试' ? 'num' : '', text: label });
+  });
+  var dialog = el('dialog', { class: 'dialog dialog-wide', id: 'messages-dialog', 'aria-labelledby': 'messages-title' }, [
+    el('h2', { id: 'messages-title', class: 'plain', text: '短信记录' }),
+    who,
+    el('div', { class: 'table-wrap' }, [el('table', { class: 'data', id: 'messages-table' }, [
+      el('caption', { class: 'sr-only', text: '发给该报名的短信' }), el('thead', {}, [el('tr', {}, head)]), tbody
+    ])]),
+    note,
+    el('div', { class: 'dialog-actions dialog-actions-one' }, [closeButton])
+  ]);
+  note.id = 'messages-note';
+  document.body.appendChild(dialog);
   var KINDS = { ticket: '电子票', promoted: '候补转正', recovery: '找回电子票', code: '验证码' };
   var STATUS = { queued: '待发送', sent: '已发送', failed: '发送失败' };
-  var tbody = $('messages-table').querySelector('tbody');
-  var note = $('messages-note');
   var current = null, opener = null;
 
   function path(rest) { return C.eventPath(C.data.event_id, rest); }
@@ -54,18 +69,18 @@
       load();
     });
   });
-  $('messages-close').addEventListener('click', close);
+  closeButton.addEventListener('click', close);
   dialog.addEventListener('cancel', function (ev) { ev.preventDefault(); close(); });
 
   window.BaomingMessages = {
-    show: function (rid, who) {
+    show: function (rid, name) {
       current = rid;
       opener = document.activeElement;
-      $('messages-who').textContent = who;
+      who.textContent = name;
       C.show(note, '');
       C.clear(tbody);
       if (dialog.showModal) dialog.showModal(); else dialog.setAttribute('open', '');
-      $('messages-close').focus();
+      closeButton.focus();
       return load();
     }
   };
