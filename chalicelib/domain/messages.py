@@ -57,6 +57,7 @@ class Message:
     due_ms: int = 0
     phone: str | None = None
     phone_masked: str | None = None
+    phone_tag: str | None = None  # a keyed hash of the phone a code was sent to (erasure finds it)
     code_nonce: str | None = None
     lease_until: int | None = None
     expires_at: int | None = None

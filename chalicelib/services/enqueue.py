@@ -13,7 +13,7 @@ from dataclasses import replace
 
 from chalicelib.domain import clock, tokens
 from chalicelib.domain.events import Event
-from chalicelib.domain.messages import PROMOTED, TICKET, Message
+from chalicelib.domain.messages import PROMOTED, TICKET, Message, outbox_key
 from chalicelib.domain.normalize import mask_phone
 from chalicelib.domain.registrations import Registration
 
@@ -39,6 +39,7 @@ def new_message(
         due_ms=now_ms(),
         phone=phone,
         phone_masked=mask_phone(phone) if phone else None,
+        phone_tag=outbox_key(phone) if phone else None,
         code_nonce=code_nonce,
         expires_at=event.retention_expiry(),
     )

@@ -248,6 +248,7 @@ def outbox(query: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
 
 def erase_for(registration: Registration) -> None:
     """The person's messages in the event (and codes sent to the phone), and local outbox entries."""
-    message_store.delete_of_person(registration.event_id, registration.registration_id, registration.phone)
+    tag = messages.outbox_key(registration.phone) if registration.phone else None
+    message_store.delete_of_person(registration.event_id, registration.registration_id, tag)
     if registration.phone:
         message_store.outbox_delete(messages.outbox_key(registration.phone), registration.event_id)

@@ -1,6 +1,8 @@
 """Phone verification (SPEC §7): an event with `verify_phone` registers only a phone that
 proved itself with a 6-digit code sent by SMS. A code is valid 10 minutes, stored only as a
-keyed MAC, and five wrong tries void it; a new code replaces the last one."""
+keyed MAC, and five wrong tries void it; a new code replaces the last one. A code that served a
+registration is left to expire: the phone guard already stops a second registration, and a retry
+of the same registration (its reply lost) must still pass."""
 
 from __future__ import annotations
 
@@ -58,10 +60,3 @@ def verify(event: Event, data: Mapping[str, Any]) -> None:
     if not messages.codes_match(stored["code_mac"], stored.get("kid", ""), event.event_id, data["phone"], code):
         message_store.count_wrong_try(event.event_id, key, stored["code_mac"], messages.CODE_MAX_TRIES)
         raise ValidationFailed(fields={"phone_code": [WRONG]})
-
-
-def used(event: Event, phone: str) -> None:
-    """The code did its work (the registration is written): it can't be used again."""
-    stored = message_store.get_code(event.event_id, messages.phone_key(event.event_id, phone))
-    if stored:
-        message_store.delete_code(event.event_id, messages.phone_key(event.event_id, phone), stored["code_mac"])

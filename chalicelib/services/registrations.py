@@ -148,7 +148,6 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
                     name_key=name_key(data["name"]),
                     messages=[message_service.ticket_message(event, registration)],
                 )
-                _code_used(event, data)
                 return _issued(registration)
             except SeatsChanged as changed:
                 # Full, waiting list not empty, or capacity edited: decide again on the stored event.
@@ -162,15 +161,6 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
             raise EventFull()
         return _join_waitlist(event, data, idempotency_record)
     raise ServiceUnavailable()
-
-
-def _code_used(event: Event, data: Mapping[str, Any]) -> None:
-    if not event.verify_phone:
-        return
-    try:
-        phone_codes.used(event, data["phone"])
-    except ServiceUnavailable:
-        logger.warning("a used verification code of %s was not deleted; it expires by itself", event.event_id)
 
 
 def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: str | None) -> IssuedTicket:
@@ -188,7 +178,6 @@ def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: st
         except WriteConflict:
             backoff(attempt)
             continue
-        _code_used(event, data)
         try:
             if registration.registration_id in waitlist.promote(event.event_id):
                 registration = replace(registration, status=CONFIRMED)

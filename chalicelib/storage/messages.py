@@ -251,13 +251,13 @@ def of_event(event_id: str, registration_id: str | None = None, status: str | No
         kwargs["ExclusiveStartKey"] = last
 
 
-def delete_of_person(event_id: str, registration_id: str, phone: str | None) -> int:
+def delete_of_person(event_id: str, registration_id: str, phone_tag: str | None) -> int:
     """Erasure: delete the messages of a registration and the codes sent to its phone in the event."""
     values: dict[str, Any] = {":pk": event_items.partition(event_id), ":msg": MESSAGE_PREFIX, ":rid": registration_id}
     condition = "registration_id = :rid"
-    if phone:
-        values[":phone"] = phone
-        condition += " OR phone = :phone"
+    if phone_tag:
+        values[":tag"] = phone_tag
+        condition += " OR phone_tag = :tag"
     kwargs: dict[str, Any] = {
         "TableName": dynamo.table(),
         "KeyConditionExpression": "pk = :pk AND begins_with(sk, :msg)",

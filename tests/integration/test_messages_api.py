@@ -475,3 +475,29 @@ def test_erasure_removes_the_persons_messages_and_outbox_entries(make_event, pub
     assert len(outbox(admin, other)) == 1, "only that person's"
     stored = db.of_type(event["event_id"], "MSG#")
     assert len(stored) == 1 and all(item.get("registration_id") != rid for item in stored)
+
+
+def test_erasure_also_removes_the_codes_sent_to_the_phone(make_event, public, admin, stack, db):
+    event = make_event(verify_phone=True)
+    phone = new_phone()
+    from_new_ip(stack).post(f"/events/{event['event_id']}/phone-codes", json={"phone": phone})
+    drain()
+    code = _code_from(admin, phone)
+    rid = register(public, event["event_id"], phone, phone_code=code).json()["registration_id"]
+    drain()
+    assert sorted(m["kind"] for m in messages_of(admin, event["event_id"])) == ["code", "ticket"]
+    assert admin.delete(f"/events/{event['event_id']}/registrations/{rid}").status_code == 204
+    assert messages_of(admin, event["event_id"]) == [] and db.of_type(event["event_id"], "MSG#") == []
+    assert outbox(admin, phone) == []
+
+
+def test_a_retried_verified_registration_whose_reply_was_lost_still_gets_its_ticket(make_event, public, admin, stack):
+    event = make_event(verify_phone=True)
+    phone = new_phone()
+    from_new_ip(stack).post(f"/events/{event['event_id']}/phone-codes", json={"phone": phone})
+    drain()
+    body = registration_body(phone=phone, phone_code=_code_from(admin, phone))
+    path = f"/events/{event['event_id']}/registrations"
+    first = public.post(path, json=body, headers={"Idempotency-Key": "verified-1"})
+    again = public.post(path, json=body, headers={"Idempotency-Key": "verified-1"})
+    assert first.status_code == again.status_code == 201 and first.json() == again.json()
