@@ -5,12 +5,10 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
     InviteCodeUnusable,
@@ -20,7 +18,7 @@ from chalicelib.domain.errors import (
     ServiceUnavailable,
     WriteConflict,
 )
-from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.events import Event
 from chalicelib.domain.invites import InviteCode
 from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
@@ -37,7 +35,8 @@ from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
-from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
+from chalicelib.storage.dynamo import changed_now as changed_now  # the gate's stamp, for the services too
+from chalicelib.storage.events import CounterChanges
 from chalicelib.storage.keys import EVENT_SK
 
 logger = logging.getLogger(__name__)
@@ -62,11 +61,6 @@ def waitlist_key(event_id: str, position: int) -> dict[str, str]:
 
 def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]:
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
-
-
-def changed_now() -> int:
-    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
-    return int(time.time() * 1000)
 
 
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
@@ -526,55 +520,6 @@ def anonymise(registration: Registration, erased_at: str) -> None:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
         raise _changed(cancelled, "erasure") from cancelled
-
-
-def check_in(
-    registration: Registration, checked_in_at: str, gate: str | None, nonce: str | None, checked_in_by: str
-) -> None:
-    """Mark a confirmed ticket as used and count its heads (overall, by role, by gate, per
-    10 minutes), atomically. `registration` is as the caller read it: the write applies only
-    if it is still confirmed, not checked in, and of the same party size.
-
-    On failure, RegistrationChanged carries the registration as it is (None if there is
-    none), which tells already-checked-in, cancelled, waitlisted or unknown apart.
-    """
-    heads, role = registration.party_size, registration.role
-    values: dict[str, Any] = {":at": checked_in_at, ":confirmed": CONFIRMED, ":heads": heads, ":by": checked_in_by}
-    sets = ["checked_in_at = :at", "checked_in_heads = :heads", "checked_in_by = :by"]
-    for name, value in (("gate", gate), ("checkin_nonce", nonce)):
-        if value:
-            values[f":{name}"] = value
-            sets.append(f"{name} = :{name}")
-    counters = (
-        CounterChanges()
-        .add("checked_in_count", 1)
-        .add("checked_in_heads", heads)
-        .role(role, "checked_in", 1)
-        .role(role, "checked_in_heads", heads)
-        .add(f"{GATE_PREFIX}{gate or NO_GATE}", heads)
-        .add(f"{TIMELINE_PREFIX}{timeline_bucket(parse_iso(checked_in_at))}", heads)
-    )
-    try:
-        dynamo.transact(
-            [
-                {
-                    "Update": {
-                        "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-                        "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": (
-                            "attribute_exists(pk) AND attribute_not_exists(checked_in_at)"
-                            " AND #status = :confirmed AND party_size = :heads"
-                        ),
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": to_dynamo(values),
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                _event_update(registration.event_id, "", counters, {}),
-            ]
-        )
-    except TransactionCancelled as cancelled:
-        raise _changed(cancelled, "check-in") from cancelled
 
 
 def _query(event_id: str, status: str | None, role: str | None) -> dict[str, Any]:
