@@ -21,6 +21,7 @@ from chalicelib.domain.registrations import CANCELLED, Registration
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
 from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, to_dynamo
+from chalicelib.storage.keys import changed_now
 
 SEAT_PREFIX = "SEAT#"
 PROGRAMME_INDEX = "programme"
@@ -119,6 +120,8 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
             values[f":new{index}"] = changes[field]
             sets.append(f"#e{index} = :new{index}")
     updated = replace(registration, **changes)  # type: ignore[arg-type]
+    values[":chg"] = changed_now()  # the seat is in the gate data: its deltas must see the change
+    sets.append("changed_ms = :chg")
     names["#prog"] = PROGRAMME_KEY
     if in_programme(updated.role, updated.companion_of):
         values[":prog"] = programme_partition(event_id)

@@ -5,7 +5,6 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -38,7 +37,10 @@ from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
-from chalicelib.storage.keys import EVENT_SK
+from chalicelib.storage.keys import (
+    EVENT_SK,
+    changed_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -62,11 +64,6 @@ def waitlist_key(event_id: str, position: int) -> dict[str, str]:
 
 def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]:
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
-
-
-def changed_now() -> int:
-    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
-    return int(time.time() * 1000)
 
 
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
