@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -37,12 +36,6 @@ def _plain(value: Any) -> Any:
     if isinstance(value, set):
         return sorted(_plain(v) for v in value)
     return value
-
-
-def changed_now() -> int:
-    """The `changed_ms` stamp (epoch ms) of a write that changes what the gate shows of a
-    registration: status, name, role, party size, seat, check-ins (storage/gate.py)."""
-    return int(time.time() * 1000)
 
 
 def table() -> str:

@@ -20,7 +20,8 @@ from chalicelib.domain.errors import RegistrationChanged
 from chalicelib.domain.registrations import CANCELLED, Registration
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
-from chalicelib.storage.dynamo import TransactionCancelled, changed_now, from_dynamo, to_dynamo
+from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, to_dynamo
+from chalicelib.storage.keys import changed_now
 
 SEAT_PREFIX = "SEAT#"
 PROGRAMME_INDEX = "programme"
@@ -119,7 +120,7 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
             values[f":new{index}"] = changes[field]
             sets.append(f"#e{index} = :new{index}")
     updated = replace(registration, **changes)  # type: ignore[arg-type]
-    values[":chg"] = changed_now()  # the gate data's delta and the gate's roster see the new seat
+    values[":chg"] = changed_now()  # the seat is in the gate data: its deltas must see the change
     sets.append("changed_ms = :chg")
     names["#prog"] = PROGRAMME_KEY
     if in_programme(updated.role, updated.companion_of):

@@ -35,9 +35,11 @@ from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
-from chalicelib.storage.dynamo import changed_now as changed_now  # the gate's stamp, for the services too
 from chalicelib.storage.events import CounterChanges
-from chalicelib.storage.keys import EVENT_SK
+from chalicelib.storage.keys import (
+    EVENT_SK,
+    changed_now,
+)
 
 logger = logging.getLogger(__name__)
 
