@@ -186,6 +186,7 @@ def test_the_organiser_sets_check_in_lists_in_the_console(phone, make_event, adm
     phone.goto(f"{stack.base_url}/admin/events/{eid}#edit")
     sign_in(phone, stack.admin_token)
     form = phone.locator("#event-form")
+    expect(labelled(form, "活动编号")).to_have_value(eid)  # the form holds the event now
     lists = labelled(form, "签到名单")
     expect(lists).to_have_value("")
     lists.fill("banquet 晚宴 候选人,家属\nvip 贵宾区")
