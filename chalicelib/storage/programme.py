@@ -6,8 +6,9 @@ award and companion, and the programme index.
               transaction as the registration's `seat`, deleted in the same transaction as a
               cancellation, an erasure or a move to another seat.
   programme   the sparse index `programme` (prog_pk=PROG#<event_id>, sk): only nominees and
-              companions carry `prog_pk`, projected to the eight attributes the stage board needs (ids come from the keys),
-              so a board refresh reads those small entries and nothing else of the event.
+              companions carry `prog_pk`, projected to the eight attributes the stage board needs
+              (ids come from the keys), so a board refresh reads those small entries and nothing
+              else of the event.
 """
 
 from __future__ import annotations
