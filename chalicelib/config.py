@@ -26,6 +26,8 @@ class Settings:
     export_url_seconds: int
     # Seconds to wait for a DynamoDB/S3 response before one retry and then a 503.
     aws_read_timeout: float
+    # The association named on donation certificates (SPEC §8).
+    organization_name: str = "主办方"
 
 
 def _optional(name: str) -> str | None:
@@ -50,6 +52,7 @@ def settings() -> Settings:
         export_inline_max_bytes=int(os.environ.get("EXPORT_INLINE_MAX_BYTES", str(4_000_000))),
         export_url_seconds=int(os.environ.get("EXPORT_URL_SECONDS", "300")),
         aws_read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "2")),
+        organization_name=_optional("ORGANIZATION_NAME") or "主办方",
     )
 
 

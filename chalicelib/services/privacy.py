@@ -8,7 +8,7 @@ from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, 
 from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CONFIRMED
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events, waitlist
+from chalicelib.services import events, items, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
@@ -28,6 +28,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
         if registration is None:
             raise RegistrationNotFound()
         if registration.erased:
+            items.erase_items_of(event_id, registration_id)  # an earlier erasure may have stopped before its items
             return
         at = clock.now_iso()
         try:
@@ -40,6 +41,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
         except WriteConflict:
             backoff(attempt)
             continue
+        items.erase_items_of(event_id, registration_id)  # collector items: notes and photos go (SPEC §8)
         if registration.holds_seat_unused and registration.status == CONFIRMED:
             waitlist.promote(event_id)
         audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, audit.REGISTRATION_ERASE, registration_id)

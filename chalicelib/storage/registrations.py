@@ -5,13 +5,15 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
+    InviteCodeUnusable,
     PhoneTaken,
     RegistrationChanged,
     SeatsChanged,
@@ -19,15 +21,17 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.invites import InviteCode
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
+    FORM,
     PERSONAL_FIELDS,
     WAITLISTED,
     Registration,
     WaitlistEntry,
 )
-from chalicelib.storage import dynamo, programme
+from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
@@ -58,6 +62,11 @@ def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
 
 
+def changed_now() -> int:
+    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
+    return int(time.time() * 1000)
+
+
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
     return Registration.from_mapping(item) if item else None
 
@@ -71,7 +80,12 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
     fields = asdict(registration)
     if not fields["erased"]:
         del fields["erased"]  # anonymise() conditions on the attribute's absence
-    item = {**key(registration.event_id, registration.registration_id), "type": "registration", **fields}
+    item = {
+        **key(registration.event_id, registration.registration_id),
+        "type": "registration",
+        **fields,
+        "changed_ms": changed_now(),
+    }
     return {**item, **programme.programme_attributes(registration)}  # nominees, companions: the programme index
 
 
@@ -142,13 +156,44 @@ def _event_update(
     return {"Update": update}
 
 
+PUBLIC_SEATS = "public_seats_confirmed"  # seats held by form registrations (SPEC §6)
+
+
+def _public_share(condition: str, values: dict[str, Any], capacity: int, reserved_seats: int, seats: int) -> str:
+    """The condition that a public party of `seats` still fits capacity − reserved_seats, with the
+    reserved seats as the caller read them (an edit in between cancels the write)."""
+    values[":pub_max"] = capacity - reserved_seats - seats
+    values[":reserved"] = reserved_seats
+    condition += f" AND (attribute_not_exists({PUBLIC_SEATS}) OR {PUBLIC_SEATS} <= :pub_max)"
+    if reserved_seats == 0:
+        return condition + " AND (attribute_not_exists(reserved_seats) OR reserved_seats = :reserved)"
+    return condition + " AND reserved_seats = :reserved"
+
+
+def _invite_uses(invite: InviteCode | None) -> list[dict[str, Any]]:
+    return [invite_codes.use_action(invite.event_id, invite.code_id, invite.role)] if invite else []
+
+
+def _raise_if_invite_failed(reasons: Cancellation, invite: InviteCode | None) -> None:
+    if invite is not None and reasons.failed(len(reasons.codes) - 1):
+        raise InviteCodeUnusable()
+
+
 def insert_confirmed(
-    registration: Registration, capacity: int, require_empty_waitlist: bool, name_key: str = ""
+    registration: Registration,
+    capacity: int,
+    require_empty_waitlist: bool,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
+    reserved_seats: int | None = None,
+    invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
     The counter only moves if the capacity is still the one the caller read and the party
     still fits. Raises PhoneTaken, SeatsChanged(stored event), EventNotFound or WriteConflict.
+    `reserved_seats` (a public registration): it must also fit the public share of the seats.
+    `invite` (the last action): counts one use of the invite code; InviteCodeUnusable if it can't.
     """
     seats = registration.party_size
     condition = "attribute_exists(pk) AND #cap = :cap AND seats_confirmed <= :max_before"
@@ -159,6 +204,9 @@ def insert_confirmed(
     counters = (
         CounterChanges().role(registration.role, "confirmed", 1).role(registration.role, "seats_confirmed", seats)
     )
+    if reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
@@ -173,12 +221,15 @@ def insert_confirmed(
                     condition,
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,  # e.g. the records of its collector items (storage/items.py)
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(2):
             stored = event_items.to_event(reasons.items[2])
             if stored is None:
@@ -189,7 +240,12 @@ def insert_confirmed(
         raise _unexpected(reasons, "registration") from cancelled
 
 
-def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
+def insert_waitlisted(
+    registration: Registration,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
+    invite: InviteCode | None = None,
+) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
     event_id = registration.event_id
@@ -206,6 +262,7 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
                         "registration_id": registration.registration_id,
                         "party_size": registration.party_size,
                         "role": registration.role,
+                        "source": registration.source,
                         "expires_at": registration.expires_at,
                     }
                 ),
@@ -217,12 +274,15 @@ def insert_waitlisted(registration: Registration, name_key: str = "") -> None:
                     condition="attribute_exists(pk)",
                 ),
                 *_search_puts(registration, name_key),
+                *extra_actions,
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(3):
             raise EventNotFound() from cancelled
         if reasons.failed(0) or reasons.failed(2) or any(reasons.failed(i) for i in range(4, len(reasons.codes))):
@@ -286,14 +346,21 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
         item = from_dynamo(raw)
         entries.append(
             WaitlistEntry(
-                int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"]), item.get("role")
+                int(item["sk"][len("WAIT#") :]),
+                item["registration_id"],
+                int(item["party_size"]),
+                item.get("role"),
+                item.get("source", FORM) == FORM,
             )
         )
     return entries
 
 
-def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
+def promote(
+    event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str, reserved_seats: int | None = None
+) -> None:
+    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile.
+    A public entry (with the event's `reserved_seats`) must also fit the public share of the seats."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -301,17 +368,30 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
         .role(entry.role, "confirmed", 1)
         .role(entry.role, "seats_confirmed", seats)
     )
+    values: dict[str, Any] = {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
+    condition = "#cap = :cap AND seats_confirmed <= :max_before"
+    if entry.public and reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+    if entry.public:
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
                 {
                     "Update": {
                         "Key": to_dynamo(key(event_id, entry.registration_id)),
-                        "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+                        "UpdateExpression": (
+                            "SET #status = :confirmed, promoted_at = :at, changed_ms = :chg REMOVE waitlist_position"
+                        ),
                         "ConditionExpression": "#status = :waitlisted",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_dynamo(
-                            {":confirmed": CONFIRMED, ":waitlisted": WAITLISTED, ":at": promoted_at}
+                            {
+                                ":confirmed": CONFIRMED,
+                                ":waitlisted": WAITLISTED,
+                                ":at": promoted_at,
+                                ":chg": changed_now(),
+                            }
                         ),
                     }
                 },
@@ -326,9 +406,9 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                     "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one,"
                     " waitlisted_count = waitlisted_count - :one",
                     counters,
-                    {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats},
+                    values,
                     {"#cap": "capacity"},
-                    "#cap = :cap AND seats_confirmed <= :max_before",
+                    condition,
                 ),
             ]
         )
@@ -354,10 +434,10 @@ def _registration_update(
     return {
         "Update": {
             "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-            "UpdateExpression": f"SET {sets} REMOVE {removes}",
+            "UpdateExpression": f"SET {sets}, changed_ms = :chg REMOVE {removes}",
             "ConditionExpression": f"#status = :previous AND {condition}",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
+            "ExpressionAttributeValues": to_dynamo({**values, ":chg": changed_now()}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
@@ -396,6 +476,8 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
         )
         counter_values: dict[str, Any] = {":n": registration.party_size, ":one": 1}
         counters.role(role, "confirmed", -1).role(role, "seats_confirmed", -registration.party_size)
+        if registration.source == FORM:
+            counters.add(PUBLIC_SEATS, -registration.party_size)
     else:
         sets = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
         counter_values = {":one": 1}

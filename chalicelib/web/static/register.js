@@ -101,6 +101,7 @@
     var role = value('role');
     if (role) body.role = role;
     if (role === 'nominee' && form.elements.namedItem('award_id') && value('award_id')) body.award_id = value('award_id');
+    if (data.invite_code) body.invite_code = data.invite_code;
     if (form.elements.namedItem('party_size')) body.party_size = parseInt(value('party_size'), 10) || 1;
     ['city', 'organization', 'note'].forEach(function (name) {
       var text = value(name).trim();
