@@ -13,6 +13,7 @@ award and companion, and the programme index.
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from typing import Any
 
@@ -119,6 +120,10 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
         else:
             values[f":new{index}"] = changes[field]
             sets.append(f"#e{index} = :new{index}")
+    if "seat" in changes:  # the gate data shows the seat: devices fetch entries changed since (storage/gate.py)
+        names["#chg"] = "changed_ms"
+        values[":chg"] = int(time.time() * 1000)  # as storage.registrations.changed_now (which imports this module)
+        sets.append("#chg = :chg")
     updated = replace(registration, **changes)  # type: ignore[arg-type]
     names["#prog"] = PROGRAMME_KEY
     if in_programme(updated.role, updated.companion_of):

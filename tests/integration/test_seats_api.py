@@ -202,3 +202,17 @@ def test_cancel_racing_a_seat_assignment_leaves_no_orphan_lock(stack, admin, pub
         assert answers[1].status_code == 200
         assert answers[0].status_code in (200, 409), answers[0].text
         assert "SEAT#争" not in locks(db, event_id)
+
+
+def test_a_seat_change_reaches_the_gate_data(stack, admin, public, event_id):
+    """The offline gate fetches entries changed since its last sync: a new seat is one of them."""
+    import time
+
+    rid = register(public, event_id)
+    staff = stack.session(admin.post(f"/events/{event_id}/staff-tokens", json={}).json()["token"])
+    first = staff.get(f"/events/{event_id}/checkin-data").json()
+    assert {e["registration_id"]: e for e in first["entries"]}[rid]["seat"] is None
+    time.sleep(0.05)
+    assert seat(admin, event_id, rid, "B区2排8座").status_code == 200
+    delta = staff.get(f"/events/{event_id}/checkin-data", params={"since": first["next_since"]}).json()
+    assert {e["registration_id"]: e for e in delta["entries"]}[rid]["seat"] == "B区2排8座"
