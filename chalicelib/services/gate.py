@@ -50,7 +50,7 @@ from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
 from chalicelib.services import events, staff
 from chalicelib.storage import gate as gate_store
-from chalicelib.storage import registrations as registration_store
+from chalicelib.storage import keys
 
 ATTEMPTS = 6
 EVENT_SECONDS = 60.0  # the settings a container decides with; every ok write checks their version
@@ -190,7 +190,7 @@ def _decide(scan: _Scan, event: Event, record: GateRecord, fresh: bool) -> Check
     state = record.on(list_id)
     party_size = registration.party_size
     at = scan.scanned_at or clock.now_iso()
-    changed = registration_store.changed_now()
+    changed = keys.changed_now()
     if state.heads >= party_size:
         if not is_earlier(scan.scanned_at, state.at):
             return _already(record, list_id) if fresh else None
@@ -375,7 +375,7 @@ def gate_data(event_id: str, query: Mapping[str, str] | None, caller: Caller | N
     params = load(requests.GATE_DATA_QUERY, dict(query or {}))
     since = _since_ms(params.get("since"))
     event = events.require_event(event_id)
-    started = registration_store.changed_now()
+    started = keys.changed_now()
     lists = _list_ids(event)
     if since is None:
         records = gate_store.every_registration(event_id, lists)

@@ -13,7 +13,6 @@ award and companion, and the programme index.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 from typing import Any
 
@@ -23,6 +22,7 @@ from chalicelib.domain.registrations import CANCELLED, Registration
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
 from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, to_dynamo
+from chalicelib.storage.keys import changed_now
 
 SEAT_PREFIX = "SEAT#"
 PROGRAMME_INDEX = "programme"
@@ -120,11 +120,9 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
         else:
             values[f":new{index}"] = changes[field]
             sets.append(f"#e{index} = :new{index}")
-    if "seat" in changes:  # the gate data shows the seat: devices fetch entries changed since (storage/gate.py)
-        names["#chg"] = "changed_ms"
-        values[":chg"] = int(time.time() * 1000)  # as storage.registrations.changed_now (which imports this module)
-        sets.append("#chg = :chg")
     updated = replace(registration, **changes)  # type: ignore[arg-type]
+    values[":chg"] = changed_now()  # the seat is in the gate data: its deltas must see the change
+    sets.append("changed_ms = :chg")
     names["#prog"] = PROGRAMME_KEY
     if in_programme(updated.role, updated.companion_of):
         values[":prog"] = programme_partition(event_id)

@@ -5,7 +5,6 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
@@ -22,6 +21,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
 from chalicelib.domain.invites import InviteCode
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -34,9 +34,13 @@ from chalicelib.domain.registrations import (
 from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
+from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
-from chalicelib.storage.keys import EVENT_SK
+from chalicelib.storage.keys import (
+    EVENT_SK,
+    changed_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +64,6 @@ def waitlist_key(event_id: str, position: int) -> dict[str, str]:
 
 def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]:
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
-
-
-def changed_now() -> int:
-    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
-    return int(time.time() * 1000)
 
 
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
@@ -187,6 +186,7 @@ def insert_confirmed(
     extra_actions: Sequence[dict[str, Any]] = (),
     reserved_seats: int | None = None,
     invite: InviteCode | None = None,
+    messages: Sequence[Message] = (),
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
@@ -222,6 +222,7 @@ def insert_confirmed(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,  # e.g. the records of its collector items (storage/items.py)
+                *(message_items.put_action(message) for message in messages),
                 *_invite_uses(invite),
             ]
         )
@@ -244,6 +245,7 @@ def insert_waitlisted(
     registration: Registration,
     name_key: str = "",
     extra_actions: Sequence[dict[str, Any]] = (),
+    messages: Sequence[Message] = (),
     invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
@@ -275,6 +277,7 @@ def insert_waitlisted(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,
+                *(message_items.put_action(message) for message in messages),
                 *_invite_uses(invite),
             ]
         )
@@ -357,10 +360,16 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
 
 
 def promote(
-    event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str, reserved_seats: int | None = None
+    event_id: str,
+    entry: WaitlistEntry,
+    capacity: int,
+    promoted_at: str,
+    reserved_seats: int | None = None,
+    messages: Sequence[Message] = (),
 ) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile.
-    A public entry (with the event's `reserved_seats`) must also fit the public share of the seats."""
+    """Waitlisted → confirmed, atomically with the counters (and the message telling the person);
+    WriteConflict when anything moved meanwhile. A public entry (with the event's `reserved_seats`)
+    must also fit the public share of the seats."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -410,6 +419,7 @@ def promote(
                     {"#cap": "capacity"},
                     condition,
                 ),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:

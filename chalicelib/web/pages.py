@@ -371,7 +371,12 @@ def admin_page() -> tuple[int, str]:
 
 def render_admin_event(event_id: str) -> str:
     root = ADMIN_EVENT_ROOT
-    data = _console_data(root, event_id=event_id, qr_lib=rooted_asset_url("qrcode-generator.js", root))
+    data = _console_data(
+        root,
+        event_id=event_id,
+        qr_lib=rooted_asset_url("qrcode-generator.js", root),
+        messages_lib=rooted_asset_url("admin-messages.js", root),  # loaded on the first 短信 click
+    )
     return _render("admin_event.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
 
 

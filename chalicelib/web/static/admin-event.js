@@ -299,6 +299,7 @@
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
         if (live && !erased) actions.push(actionButton('seat', '座位/奖项', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
+        if (!erased) actions.push(actionButton('messages', '短信', r));
         var note = C.registrations ? C.registrations.describe(r, info, event) : '';
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
@@ -323,11 +324,30 @@
       message.className = 'notice' + (tone ? ' notice-' + tone : '');
       C.show(message, textValue);
     }
+    /* The texts dialog (admin-messages.js) is loaded on the first 短信 click. */
+    var messagesLoading = null;
+    function messagesLib() {
+      if (window.BaomingMessages) return Promise.resolve(window.BaomingMessages);
+      if (!messagesLoading) {
+        messagesLoading = new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          script.src = data.messages_lib;
+          script.onload = function () { resolve(window.BaomingMessages); };
+          script.onerror = function () { messagesLoading = null; reject(new Error('messages')); };
+          document.head.appendChild(script);
+        });
+      }
+      return messagesLoading;
+    }
     function act(action, rid) {
       var r = rows[rid];
       if (!r) return;
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
+      if (action === 'messages') {
+        messagesLib().then(function (texts) { texts.show(rid, who); }, function () { C.show(error, '短信记录加载失败，请重试'); });
+        return;
+      }
       if (action === 'checkin') {
         busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {
@@ -589,7 +609,7 @@
   var FIELD_LABELS = {
     title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
     registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
-    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数', verify_phone: '短信验证'
   };
   /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
   function fieldNames(textValue) {

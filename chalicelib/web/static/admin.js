@@ -357,6 +357,7 @@
       TIME_FIELDS.forEach(function (name) { body[name] = C.fromLocalInput(control(name).value); });
       NUMBER_FIELDS.forEach(function (name) { body[name] = numberOf(name); });
       body.waitlist = control('waitlist').checked;
+      if (control('verify_phone')) body.verify_phone = control('verify_phone').checked;
       body.roles = roles();
       if (awards && kind() === 'award_ceremony') {
         body.awards = awards.value();
@@ -405,6 +406,7 @@
       TIME_FIELDS.forEach(function (name) { control(name).value = C.toLocalInput(event[name]); });
       NUMBER_FIELDS.forEach(function (name) { control(name).value = event[name] === null || event[name] === undefined ? '' : event[name]; });
       control('waitlist').checked = !!event.waitlist;
+      if (control('verify_phone')) control('verify_phone').checked = !!event.verify_phone;
       var boxes = form.querySelectorAll('input[name="roles"]');
       for (i = 0; i < boxes.length; i++) boxes[i].checked = (event.roles || []).indexOf(boxes[i].value) >= 0;
       pendingAwards = event.awards || [];
