@@ -204,15 +204,17 @@ def test_cancel_racing_a_seat_assignment_leaves_no_orphan_lock(stack, admin, pub
         assert "SEAT#争" not in locks(db, event_id)
 
 
-def test_a_seat_change_reaches_the_gate_data(stack, admin, public, event_id):
-    """The offline gate fetches entries changed since its last sync: a new seat is one of them."""
+def test_a_seat_change_reaches_the_gate_data_deltas(admin, public, event_id):
+    """Gate data's `since` finds registrations by their `changed_ms` stamp: a seat edit must set it."""
     import time
 
-    rid = register(public, event_id)
-    staff = stack.session(admin.post(f"/events/{event_id}/staff-tokens", json={}).json()["token"])
-    first = staff.get(f"/events/{event_id}/checkin-data").json()
-    assert {e["registration_id"]: e for e in first["entries"]}[rid]["seat"] is None
+    moved, untouched = register(public, event_id), register(public, event_id)
     time.sleep(0.05)
-    assert seat(admin, event_id, rid, "B区2排8座").status_code == 200
-    delta = staff.get(f"/events/{event_id}/checkin-data", params={"since": first["next_since"]}).json()
-    assert {e["registration_id"]: e for e in delta["entries"]}[rid]["seat"] == "B区2排8座"
+    since = str(int(time.time() * 1000))  # after both were written (no overlap, unlike next_since)
+    time.sleep(0.05)
+    assert seat(admin, event_id, moved, "第8桌").status_code == 200
+    delta = admin.get(f"/events/{event_id}/checkin-data", params={"since": since})
+    assert delta.status_code == 200, delta.text
+    entries = {entry["registration_id"]: entry for entry in delta.json()["entries"]}
+    assert untouched not in entries
+    assert entries[moved]["seat"] == "第8桌"
