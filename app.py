@@ -10,22 +10,31 @@ from chalicelib.web.errors import verdict_status
 from chalicelib.web.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import awards as award_schemas
+    from chalicelib.schemas import items as item_replies
     from chalicelib.schemas import replies
     from chalicelib.services import (
         attendees,
         audit,
+        certificates,
         checkins,
         events,
+        gate,
+        imports,
+        invites,
+        item_exports,
         messages,
         phone_codes,
         privacy,
+        programme,
         recovery,
         registrations,
         retention,
         staff,
         tickets,
     )
-    from chalicelib.web import caller, openapi, pages
+    from chalicelib.services import items as collector_items
+    from chalicelib.web import caller, item_pages, openapi, pages
 else:
     # Loaded on first use: a cold start (and the authorizer) doesn't pay for what it doesn't call.
     replies = lazy_module("chalicelib.schemas.replies")
@@ -33,7 +42,12 @@ else:
     audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
+    gate = lazy_module("chalicelib.services.gate")
+    imports = lazy_module("chalicelib.services.imports")
+    invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
+    programme = lazy_module("chalicelib.services.programme")
+    award_schemas = lazy_module("chalicelib.schemas.awards")
     registrations = lazy_module("chalicelib.services.registrations")
     retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
@@ -44,6 +58,11 @@ else:
     caller = lazy_module("chalicelib.web.caller")
     openapi = lazy_module("chalicelib.web.openapi")
     pages = lazy_module("chalicelib.web.pages")
+    item_replies = lazy_module("chalicelib.schemas.items")
+    certificates = lazy_module("chalicelib.services.certificates")
+    item_exports = lazy_module("chalicelib.services.item_exports")
+    collector_items = lazy_module("chalicelib.services.items")
+    item_pages = lazy_module("chalicelib.web.item_pages")
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")
@@ -225,6 +244,14 @@ def openapi_document():
     return http.json_response(openapi.document())
 
 
+# --- the gate, offline (SPEC §5): gate data for scanners, the scanner's service worker ---------
+
+
+@route("/events/{event_id}/checkin-data", methods=["GET"], authorizer=staff_or_admin)
+def checkin_data(event_id):
+    return http.reply(replies.GATE_DATA, gate.gate_data(event_id, _query(), _caller()), headers=http.PRIVATE)
+
+
 # --- messages (SMS, SPEC §7): the queue's sender, recovery, verification codes -------------------
 
 
@@ -275,7 +302,7 @@ def dev_outbox():
 
 @route("/e/{event_id}", methods=["GET"])
 def registration_form_page(event_id):
-    return http.html_response(*pages.registration_page(event_id))
+    return http.html_response(*pages.registration_page(event_id, _query().get("invite")))
 
 
 @route("/t/{ticket_token}", methods=["GET"])
@@ -306,9 +333,135 @@ def privacy_page():
 @route("/static/{name}", methods=["GET"])
 def static_asset(name):
     content, content_type = pages.static_asset(name)
-    return http.content_response(content, content_type, http.static_caching(content, _query().get("v")))
+    headers = http.static_caching(content, _query().get("v"))
+    if name == pages.SCAN_WORKER:  # the gate's offline mode (SPEC §5): it serves the scanner pages
+        headers = {**headers, "Service-Worker-Allowed": "../scan/"}
+    return http.content_response(content, content_type, headers)
 
 
 @route("/favicon.ico", methods=["GET"])
 def favicon():
     return http.content_response(pages.FAVICON_SVG, "image/svg+xml; charset=utf-8", http.STATIC)
+
+
+# --- award ceremony: seats, awards and companions; the programme and the stage board (SPEC §9) ---
+
+
+@route("/events/{event_id}/registrations/{registration_id}", methods=["PATCH"], authorizer=staff_or_admin)
+def update_registration(event_id, registration_id):
+    updated = programme.update_registration(event_id, registration_id, _body(), _caller())
+    return http.reply(replies.REGISTRATION, updated, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/programme", methods=["GET"], authorizer=staff_or_admin)
+def event_programme(event_id):
+    return http.reply(award_schemas.PROGRAMME, programme.programme(event_id, _caller()), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}/stage", methods=["GET"])
+def stage_board_page(event_id):
+    return http.html_response(*pages.stage_page(event_id), headers=http.PRIVATE)
+
+
+# --- collector exchange: items from declaration to the museum (SPEC §8) -----------------------
+
+
+@route("/tickets/{ticket_token}/items", methods=["PUT"])
+def replace_ticket_items(ticket_token):
+    declared = collector_items.replace_items(ticket_token, _body())
+    return http.reply(item_replies.TICKET_ITEMS, {"items": declared}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items", methods=["GET"], authorizer=staff_or_admin)
+def list_items(event_id):
+    found = collector_items.list_items(event_id, _query())
+    return http.reply(item_replies.ITEM_LIST, {"items": found}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items/{item_id}", methods=["GET"], authorizer=staff_or_admin)
+def get_item(event_id, item_id):
+    return http.reply(item_replies.ITEM, collector_items.get_item(event_id, item_id), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items/{item_id}/transitions", methods=["POST"], authorizer=staff_or_admin)
+def item_transition(event_id, item_id):
+    moved = collector_items.transition(event_id, item_id, _body(), _caller())
+    return http.reply(item_replies.ITEM, moved, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items/{item_id}/tag.png", methods=["GET"], authorizer=staff_or_admin)
+def item_tag_png(event_id, item_id):
+    return http.content_response(collector_items.tag_png(event_id, item_id), "image/png", http.PRIVATE)
+
+
+@route("/events/{event_id}/desk/lookup", methods=["POST"], authorizer=staff_or_admin)
+def desk_lookup(event_id):
+    return http.reply(item_replies.DESK_VIEW, collector_items.lookup(event_id, _body()), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items.csv", methods=["GET"], authorizer=staff_or_admin)
+def items_csv(event_id):
+    return http.file_response(item_exports.export(event_id, "csv", _query(), _caller()))
+
+
+@route("/events/{event_id}/items.xlsx", methods=["GET"], authorizer=staff_or_admin)
+def items_xlsx(event_id):
+    return http.file_response(item_exports.export(event_id, "xlsx", _query(), _caller()))
+
+
+@route(
+    "/events/{event_id}/registrations/{registration_id}/donation-certificate.pdf",
+    methods=["GET"],
+    authorizer=staff_or_admin,
+)
+def donation_certificate(event_id, registration_id):
+    return http.file_response(certificates.donation_certificate(event_id, registration_id))
+
+
+@route("/desk/{event_id}", methods=["GET"])
+def desk_page(event_id):
+    return http.html_response(*item_pages.desk_page(event_id))
+
+
+@route("/i/{item_token}", methods=["GET"])
+def item_page(item_token):
+    return http.html_response(*item_pages.item_page(item_token), headers=http.PRIVATE)
+
+
+# --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------
+
+
+@route("/events/{event_id}/invite-codes", methods=["POST"], authorizer=staff_or_admin)
+def create_invite_code(event_id):
+    created = invites.create_invite_code(event_id, _body(), _caller())
+    return http.reply(replies.INVITE_CODE, created, 201, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes", methods=["GET"], authorizer=staff_or_admin)
+def list_invite_codes(event_id):
+    return http.reply(replies.INVITE_CODE_LIST, {"items": invites.list_invite_codes(event_id)}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes/{code_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def revoke_invite_code(event_id, code_id):
+    invites.revoke_invite_code(event_id, code_id, _caller())
+    return http.no_content()
+
+
+@route(
+    "/events/{event_id}/registrations/import",
+    methods=["POST"],
+    authorizer=staff_or_admin,
+    content_types=[*http.IMPORT_TYPES],
+)
+def import_registrations(event_id):
+    raw = _request().raw_body or b""
+    content = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    result = imports.import_registrations(event_id, content, _query(), _idempotency_key(), _caller())
+    return http.reply(replies.IMPORT_RESULT, result, 201, headers=http.PRIVATE)
+
+
+# Crashed imports (pending for over 2 minutes) are rolled back; see services/imports.py.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def recover_imports(event):
+    imports.sweep()

@@ -26,6 +26,8 @@ class Settings:
     export_url_seconds: int
     # Seconds to wait for a DynamoDB/S3 response before one retry and then a 503.
     aws_read_timeout: float
+    # The association named on donation certificates (SPEC §8).
+    organization_name: str = "主办方"
     # Messages (SMS, SPEC §7): provider `outbox` (stored; the local default), `sns` or `aliyun`.
     sms_provider: str = "outbox"
     sns_endpoint: str | None = None
@@ -64,6 +66,7 @@ def settings() -> Settings:
         export_inline_max_bytes=int(os.environ.get("EXPORT_INLINE_MAX_BYTES", str(4_000_000))),
         export_url_seconds=int(os.environ.get("EXPORT_URL_SECONDS", "300")),
         aws_read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "2")),
+        organization_name=_optional("ORGANIZATION_NAME") or "主办方",
         sms_provider=(_optional("SMS_PROVIDER") or ("outbox" if _optional("DYNAMODB_ENDPOINT") else "sns")).lower(),
         sns_endpoint=_optional("SNS_ENDPOINT"),
         aliyun_access_key_id=_optional("ALIYUN_ACCESS_KEY_ID"),

@@ -57,6 +57,15 @@ class ValidationFailed(DomainError):
     message = "提交的内容有误，请检查标出的字段"
 
 
+class InviteCodeUnusable(ValidationFailed):
+    """An invite code that is unknown, revoked, used up or for another role (SPEC §6)."""
+
+    INVALID = "邀请码无效、已撤销或已用完，或不适用于所选身份"
+
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(message, fields or {"invite_code": [self.INVALID]}, **extra)
+
+
 class NotFound(DomainError):
     code = "not_found"
     message = "找不到该资源"
@@ -80,6 +89,11 @@ class RegistrationNotFound(NotFound):
 class StaffTokenNotFound(NotFound):
     code = "staff_token_not_found"
     message = "签到链接不存在"
+
+
+class InviteCodeNotFound(NotFound):
+    code = "invite_code_not_found"
+    message = "邀请码不存在"
 
 
 class Forbidden(DomainError):
@@ -151,6 +165,35 @@ class ServiceUnavailable(DomainError):
     message = "系统繁忙，请稍后重试"
 
 
+# --- collector exchange: items (SPEC §8) ---------------------------------------------------
+
+
+class ItemNotFound(NotFound):
+    code = "item_not_found"
+    message = "藏品不存在"
+
+
+class InvalidTransition(Conflict):
+    """Not allowed from the item's current state; the reply names both (`from`, `to`)."""
+
+    code = "invalid_transition"
+    message = "藏品当前状态不允许此操作"
+
+    def __init__(self, from_state: str, to_state: str, message: str | None = None):
+        super().__init__(message)
+        self.extra = {"from": from_state, "to": to_state}
+
+
+class ItemsLocked(Conflict):
+    code = "items_locked"
+    message = "活动已开始（或报名已取消），不能再修改申报的藏品"
+
+
+class NoDonations(Conflict):
+    code = "no_donations"
+    message = "该报名没有已捐赠的藏品"
+
+
 class RateLimited(DomainError):
     """Too many recovery or code requests for a phone or from an address (SPEC §7)."""
 
@@ -206,3 +249,23 @@ class EventChanged(StorageSignal):
 
 class WriteConflict(StorageSignal):
     """A concurrent transaction touched the same items, or a fresh id collided: retry."""
+
+
+class ItemChanged(StorageSignal):
+    """The item was not in the state the writer read: `item` is the stored one (or None)."""
+
+    def __init__(self, item: Any):
+        super().__init__()
+        self.item = item
+
+
+class ImportRowTaken(StorageSignal):
+    """An import's row found its phone registered meanwhile: `registration_id` is the row's new id."""
+
+    def __init__(self, registration_id: str):
+        super().__init__()
+        self.registration_id = registration_id
+
+
+class ImportAborted(StorageSignal):
+    """The import is no longer pending (recovery rolled it back): stop writing."""

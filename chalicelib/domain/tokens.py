@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from chalicelib.domain.ids import EVENT_ID
+from chalicelib.domain.ids import EVENT_ID, ITEM_ID
 
 KEY_ID = re.compile(r"[A-Z2-7]")
 MAC_BYTES = 16  # 128-bit tags
@@ -199,3 +199,44 @@ STAFF_PREFIX = "st_"
 
 def staff_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+# --- item tags (SPEC §8) ------------------------------------------------------------------------
+# An item token is  <EVENT-ID>.<K><ITEM-ID>.<MAC>  in uppercase (QR alphanumeric mode, like a
+# ticket): K the signing key id, the item id as C-0001, the MAC 160 bits of HMAC-SHA256 over the
+# event and item ids in RFC 4648 base32. Two dots where a ticket has one, so a desk tells them apart.
+
+MAX_ITEM_TOKEN_LENGTH = 64 + 2 + 1 + 10 + TICKET_MAC_BYTES * 8 // 5
+
+
+def _item_mac(kid: str, event_id: str, item_id: str) -> bytes | None:
+    key = keyring().key(kid)
+    if key is None:
+        return None
+    message = b"item\x00" + event_id.encode("ascii") + b"\x00" + item_id.encode("ascii")
+    return hmac.new(key, message, hashlib.sha256).digest()[:TICKET_MAC_BYTES]
+
+
+def mint_item_token(event_id: str, item_id: str) -> str:
+    kid = keyring().active_id
+    tag = _item_mac(kid, event_id, item_id)
+    assert tag is not None
+    return f"{event_id.upper()}.{kid}{item_id}.{base64.b32encode(tag).decode('ascii')}"
+
+
+def open_item_token(token: str) -> tuple[str, str] | None:
+    """(event_id, item_id) of a genuine item token; None for anything forged or malformed."""
+    if not isinstance(token, str) or not token.isascii() or len(token) > MAX_ITEM_TOKEN_LENGTH:
+        return None
+    parts = token.strip().upper().split(".")
+    if len(parts) != 3 or len(parts[1]) < 2:
+        return None
+    event_id, kid, item_id, tag_text = parts[0].lower(), parts[1][0], parts[1][1:], parts[2]
+    if not EVENT_ID.fullmatch(event_id) or not ITEM_ID.fullmatch(item_id):
+        return None
+    if len(tag_text) != TICKET_MAC_BYTES * 8 // 5 or not _BASE32.issuperset(tag_text):
+        return None
+    expected = _item_mac(kid, event_id, item_id)
+    if expected is None or not hmac.compare_digest(expected, base64.b32decode(tag_text)):
+        return None
+    return event_id, item_id

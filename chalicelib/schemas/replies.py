@@ -11,6 +11,8 @@ from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
 from chalicelib.domain import messages as message_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardViewSchema
+from chalicelib.schemas.items import TicketItemSchema
 
 
 class EventCountsSchema(Schema):
@@ -18,6 +20,12 @@ class EventCountsSchema(Schema):
     seats_remaining = fields.Integer(required=True)
     waitlisted = fields.Integer(required=True)
     checked_in = fields.Integer(required=True)
+
+
+class CheckinListReplySchema(Schema):
+    list_id = fields.String(required=True)
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(), allow_none=True)
 
 
 class EventSchema(Schema):
@@ -36,6 +44,10 @@ class EventSchema(Schema):
     retention_days = fields.Integer(required=True)
     verify_phone = fields.Boolean(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
+    checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
+    awards = fields.List(fields.Nested(AwardViewSchema), required=True)
+    invite_only_roles = fields.List(fields.String(), required=True)
+    reserved_seats = fields.Integer(required=True)
 
 
 class EventListSchema(Schema):
@@ -76,6 +88,8 @@ class TicketSchema(Schema):
     party_size = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    seat = fields.String(required=True, allow_none=True)
+    items = fields.List(fields.Nested(TicketItemSchema), required=True, metadata={"description": "藏品及其状态"})
 
 
 class CancelResultSchema(Schema):
@@ -87,6 +101,7 @@ class CheckinRegistrationSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     party_size = fields.Integer(required=True)
+    seat = fields.String(required=True, allow_none=True)
 
 
 class CheckinResultSchema(Schema):
@@ -95,13 +110,17 @@ class CheckinResultSchema(Schema):
     registration = fields.Nested(CheckinRegistrationSchema)
     checked_in_at = fields.String(metadata={"format": "date-time"})
     gate = fields.String(allow_none=True)
+    heads = fields.Integer(metadata={"description": "本次入场人数"})
+    checked_in_heads = fields.Integer(metadata={"description": "此名单上已入场人数"})
+    party_size = fields.Integer()
+    list_id = fields.String()
 
     @post_dump
     def _only_for_used_tickets(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """A verdict names the party, and when and where it came in, only for a used ticket."""
         if data.get("registration") is None:
             return {"result": data["result"], "message": data["message"]}
-        return data
+        return {name: value for name, value in data.items() if value is not None or name == "gate"}
 
 
 class RoleStatsSchema(Schema):
@@ -165,6 +184,7 @@ class AuditListSchema(Schema):
 
 
 class CollectionItemViewSchema(Schema):
+    item_id = fields.String(metadata={"example": "C-0001"})
     name = fields.String(required=True)
     category = fields.String()
     era = fields.String()
@@ -191,6 +211,8 @@ class RegistrationAdminSchema(Schema):
     checked_in_heads = fields.Integer(required=True)
     checked_in_by = fields.String(required=True, allow_none=True, metadata={"description": "admin 或签到口名称"})
     source = fields.String(required=True, validate=validate.OneOf(registration_rules.SOURCES))
+    award_id = fields.String(required=True, allow_none=True, metadata={"description": "候选人所属奖项"})
+    companion_of = fields.String(required=True, allow_none=True, metadata={"description": "所陪同候选人的报名编号"})
 
 
 class RegistrationListSchema(Schema):
@@ -217,6 +239,31 @@ class RegistrationGateListSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+class GateListStateSchema(Schema):
+    checked_in_heads = fields.Integer(required=True)
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class GateEntrySchema(Schema):
+    ticket_hash = fields.String(required=True, metadata={"description": "大写票码的 SHA-256（小写十六进制）"})
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "已删除个人信息时为 null"})
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
+    seat = fields.String(required=True, allow_none=True)
+    lists = fields.Dict(keys=fields.String(), values=fields.Nested(GateListStateSchema), required=True)
+
+
+class GateDataSchema(Schema):
+    event = fields.Nested(EventSchema, required=True)
+    entries = fields.List(fields.Nested(GateEntrySchema), required=True)
+    next_since = fields.String(required=True, metadata={"description": "下次增量同步时作为 since 传回"})
+    ticket_key_id = fields.String(
+        required=True, metadata={"description": "ticket_hash 所用的签名密钥编号；其他密钥签发的票离线时判为 unknown"}
+    )
+
+
 EVENT = EventSchema()
 EVENT_LIST = EventListSchema()
 REGISTRATION_CREATED = RegistrationCreatedSchema()
@@ -226,9 +273,67 @@ CHECKIN_RESULT = CheckinResultSchema()
 STATS = StatsSchema()
 STAFF_TOKEN = StaffTokenSchema()
 REGISTRATION_LIST = RegistrationListSchema()
+REGISTRATION = RegistrationAdminSchema()
 REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()
+GATE_DATA = GateDataSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeSchema(Schema):
+    code_id = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "邀请码（仅管理员可见）"})
+    role = fields.String(required=True)
+    max_uses = fields.Integer(required=True)
+    used = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True)
+    form_url = fields.String(required=True, metadata={"description": "{PUBLIC_BASE_URL}/e/{event_id}?invite={code}"})
+    companion_of = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class InviteCodeListSchema(Schema):
+    items = fields.List(fields.Nested(InviteCodeSchema), required=True)
+
+
+INVITE_CODE = InviteCodeSchema()
+INVITE_CODE_LIST = InviteCodeListSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportedRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "数据行号（表头下第 1 行为 1）"})
+    registration_id = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+
+
+class SkippedRowSchema(Schema):
+    row = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["already_registered", "duplicate_in_file"]))
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    skipped = fields.List(fields.Nested(SkippedRowSchema), required=True)
+    registrations = fields.List(fields.Nested(ImportedRowSchema), required=True)
+
+
+class ImportRowErrorSchema(Schema):
+    row = fields.Integer(required=True)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ImportErrorSchema(ErrorSchema):
+    rows = fields.List(fields.Nested(ImportRowErrorSchema))
+
+
+IMPORT_RESULT = ImportResultSchema()
 
 
 # --- messages (SPEC §7) ---------------------------------------------------------------------

@@ -8,7 +8,7 @@ from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, 
 from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CONFIRMED
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events, waitlist
+from chalicelib.services import events, items, waitlist
 from chalicelib.services import messages as message_service
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
@@ -29,6 +29,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
         if registration is None:
             raise RegistrationNotFound()
         if registration.erased:
+            items.erase_items_of(event_id, registration_id)  # an earlier erasure may have stopped before its items
             message_service.erase_for(registration)  # an erasure interrupted before its messages went
             return
         at = clock.now_iso()
@@ -42,6 +43,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
         except WriteConflict:
             backoff(attempt)
             continue
+        items.erase_items_of(event_id, registration_id)  # collector items: notes and photos go (SPEC §8)
         message_service.erase_for(registration)  # the phone is still known here: its outbox entries too
         if registration.holds_seat_unused and registration.status == CONFIRMED:
             waitlist.promote(event_id)

@@ -25,7 +25,7 @@ from chalicelib.domain.registrations import (
     TicketView,
 )
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events, waitlist
+from chalicelib.services import events, items, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
@@ -74,13 +74,15 @@ def get_ticket(token: str) -> TicketView:
     registration, event = _ticket_registration(token)
     return TicketView(
         registration_id=registration.registration_id,
-        event=TicketEvent(event.event_id, event.title, event.venue, event.starts_at),
+        event=TicketEvent(event.event_id, event.title, event.venue, event.starts_at, event.kind),
         name=registration.name or "",
         phone_masked=normalize.mask_phone(registration.phone or ""),
         role=registration.role or "",
         party_size=registration.party_size,
         status=registration.status,
         checked_in_at=registration.checked_in_at,
+        seat=registration.seat,
+        items=items.items_of(registration) if registration.items else [],
     )
 
 

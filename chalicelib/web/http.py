@@ -41,7 +41,16 @@ IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # a base64 body back into bytes only when the first type of the request's Accept header
 # is a binary media type (browsers list image/avif or text/html first), gets */* from
 # infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
-BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"]
+# What a guest-list import accepts as its raw body (SPEC §6). Deployed, API Gateway passes only
+# binary types through byte for byte, and text/csv can't be one (CSV exports must stay text), so
+# the console uploads every file as application/octet-stream; text/csv is for UTF-8 files.
+IMPORT_TYPES = [
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+]
+BINARY_TYPES += ["application/octet-stream"]
 
 
 def _payload(content: bytes | str, content_type: str) -> bytes | str:
