@@ -1,6 +1,4 @@
-/* baoming registration form, SMS parts (SPEC §7): 获取验证码 with a 60 s countdown, and
-   找回电子票 after an already_registered answer. Both answer the same whether or not the phone
-   is registered; a 429 says when to try again. */
+/* Registration form, SMS (SPEC §7): 获取验证码 (60 s countdown), 找回电子票. */
 (function () {
   'use strict';
   var data = JSON.parse(document.getElementById('page-data').textContent);
@@ -25,17 +23,13 @@
       });
     });
   }
-  function phoneProblem(answer) {
-    var fields = answer.body && answer.body.fields;
-    return (fields && fields.phone && fields.phone.join('；')) || '';
-  }
   function failure(answer) {
+    var fields = answer.body.fields || {};
     if (answer.status === 429) return '请求过于频繁，请 ' + (answer.retryAfter || COUNTDOWN) + ' 秒后再试';
-    if (answer.status === 422) return phoneProblem(answer) || '请先填写正确的 11 位手机号';
-    return (answer.body && answer.body.message) || '发送失败，请稍后重试';
+    if (answer.status === 422) return (fields.phone || ['请先填写正确的 11 位手机号']).join('；');
+    return answer.body.message || '发送失败，请稍后重试';
   }
 
-  // --- 获取验证码 ---
   var sendCode = document.getElementById('send-code');
   var codeStatus = document.getElementById('code-status');
   var timer = null;
@@ -57,7 +51,7 @@
   }
   if (sendCode) {
     sendCode.addEventListener('click', function () {
-      if (!/^\D*(\+?86)?\D*1[3-9](\D*\d){9}\D*$/.test(phone())) {
+      if (!/1[3-9](\D*\d){9}/.test(phone())) {
         codeStatus.textContent = '请先填写正确的 11 位手机号';
         return;
       }
@@ -81,7 +75,6 @@
     });
   }
 
-  // --- 找回电子票 ---
   var recover = document.getElementById('recover');
   var recoveryStatus = document.getElementById('recovery-status');
   if (recover) {
