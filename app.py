@@ -10,6 +10,7 @@ from chalicelib.web.errors import verdict_status
 from chalicelib.web.lazy import lazy_module
 
 if TYPE_CHECKING:
+    from chalicelib.schemas import awards as award_schemas
     from chalicelib.schemas import items as item_replies
     from chalicelib.schemas import replies
     from chalicelib.services import (
@@ -18,8 +19,15 @@ if TYPE_CHECKING:
         certificates,
         checkins,
         events,
+        gate,
+        imports,
+        invites,
         item_exports,
+        messages,
+        phone_codes,
         privacy,
+        programme,
+        recovery,
         registrations,
         retention,
         staff,
@@ -34,11 +42,19 @@ else:
     audit = lazy_module("chalicelib.services.audit")
     checkins = lazy_module("chalicelib.services.checkins")
     events = lazy_module("chalicelib.services.events")
+    gate = lazy_module("chalicelib.services.gate")
+    imports = lazy_module("chalicelib.services.imports")
+    invites = lazy_module("chalicelib.services.invites")
     privacy = lazy_module("chalicelib.services.privacy")
+    programme = lazy_module("chalicelib.services.programme")
+    award_schemas = lazy_module("chalicelib.schemas.awards")
     registrations = lazy_module("chalicelib.services.registrations")
     retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
     tickets = lazy_module("chalicelib.services.tickets")
+    messages = lazy_module("chalicelib.services.messages")
+    phone_codes = lazy_module("chalicelib.services.phone_codes")
+    recovery = lazy_module("chalicelib.services.recovery")
     caller = lazy_module("chalicelib.web.caller")
     openapi = lazy_module("chalicelib.web.openapi")
     pages = lazy_module("chalicelib.web.pages")
@@ -50,6 +66,8 @@ else:
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")
+# The table's stream, named in infra/resources.json (this placeholder is replaced there).
+MESSAGES_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/baoming/stream/placeholder"
 app.api.binary_types = http.BINARY_TYPES
 
 
@@ -226,12 +244,65 @@ def openapi_document():
     return http.json_response(openapi.document())
 
 
+# --- the gate, offline (SPEC §5): gate data for scanners, the scanner's service worker ---------
+
+
+@route("/events/{event_id}/checkin-data", methods=["GET"], authorizer=staff_or_admin)
+def checkin_data(event_id):
+    return http.reply(replies.GATE_DATA, gate.gate_data(event_id, _query(), _caller()), headers=http.PRIVATE)
+
+
+# --- messages (SMS, SPEC §7): the queue's sender, recovery, verification codes -------------------
+
+
+# Deployed: the table's stream (new queued messages, filtered in infra/) sends at once ...
+@app.on_dynamodb_record(stream_arn=MESSAGES_STREAM_ARN, batch_size=25, starting_position="LATEST")
+def send_messages(event):
+    messages.send_stream_records([record.new_image for record in event])
+
+
+# ... and every minute what is due again (retries with backoff, anything the stream missed).
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_messages(event):
+    messages.send_for(seconds=45)  # within the function's timeout; the rest waits for the next minute
+
+
+def _client_ip():
+    """API Gateway's `requestContext.identity.sourceIp` (locally the TCP peer): never a header."""
+    return ((_request().context or {}).get("identity") or {}).get("sourceIp")
+
+
+@route("/events/{event_id}/messages", methods=["GET"], authorizer=staff_or_admin)
+def list_messages(event_id):
+    return http.reply(replies.MESSAGE_LIST, messages.list_messages(event_id, _query()), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/messages/{message_id}/retry", methods=["POST"], authorizer=staff_or_admin)
+def retry_message(event_id, message_id):
+    return http.reply(replies.MESSAGE, messages.retry(event_id, message_id), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/ticket-recovery", methods=["POST"])
+def ticket_recovery(event_id):
+    return http.reply(replies.ACCEPTED, recovery.request_recovery(event_id, _body(), _client_ip()), 202)
+
+
+@route("/events/{event_id}/phone-codes", methods=["POST"])
+def phone_code(event_id):
+    return http.reply(replies.ACCEPTED, phone_codes.request_code(event_id, _body(), _client_ip()), 202)
+
+
+@route("/dev/outbox", methods=["GET"], authorizer=staff_or_admin)
+def dev_outbox():
+    return http.reply(replies.OUTBOX, messages.outbox(_query()), headers=http.PRIVATE)
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 
 @route("/e/{event_id}", methods=["GET"])
 def registration_form_page(event_id):
-    return http.html_response(*pages.registration_page(event_id))
+    return http.html_response(*pages.registration_page(event_id, _query().get("invite")))
 
 
 @route("/t/{ticket_token}", methods=["GET"])
@@ -262,12 +333,34 @@ def privacy_page():
 @route("/static/{name}", methods=["GET"])
 def static_asset(name):
     content, content_type = pages.static_asset(name)
-    return http.content_response(content, content_type, http.static_caching(content, _query().get("v")))
+    headers = http.static_caching(content, _query().get("v"))
+    if name == pages.SCAN_WORKER:  # the gate's offline mode (SPEC §5): it serves the scanner pages
+        headers = {**headers, "Service-Worker-Allowed": "../scan/"}
+    return http.content_response(content, content_type, headers)
 
 
 @route("/favicon.ico", methods=["GET"])
 def favicon():
     return http.content_response(pages.FAVICON_SVG, "image/svg+xml; charset=utf-8", http.STATIC)
+
+
+# --- award ceremony: seats, awards and companions; the programme and the stage board (SPEC §9) ---
+
+
+@route("/events/{event_id}/registrations/{registration_id}", methods=["PATCH"], authorizer=staff_or_admin)
+def update_registration(event_id, registration_id):
+    updated = programme.update_registration(event_id, registration_id, _body(), _caller())
+    return http.reply(replies.REGISTRATION, updated, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/programme", methods=["GET"], authorizer=staff_or_admin)
+def event_programme(event_id):
+    return http.reply(award_schemas.PROGRAMME, programme.programme(event_id, _caller()), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}/stage", methods=["GET"])
+def stage_board_page(event_id):
+    return http.html_response(*pages.stage_page(event_id), headers=http.PRIVATE)
 
 
 # --- collector exchange: items from declaration to the museum (SPEC §8) -----------------------
@@ -338,3 +431,42 @@ def item_page(item_token):
 @route("/admin/events/{event_id}/items", methods=["GET"])
 def admin_items_page(event_id):
     return http.html_response(*item_pages.admin_items_page(event_id), headers=http.PRIVATE)
+
+
+# --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------
+
+
+@route("/events/{event_id}/invite-codes", methods=["POST"], authorizer=staff_or_admin)
+def create_invite_code(event_id):
+    created = invites.create_invite_code(event_id, _body(), _caller())
+    return http.reply(replies.INVITE_CODE, created, 201, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes", methods=["GET"], authorizer=staff_or_admin)
+def list_invite_codes(event_id):
+    return http.reply(replies.INVITE_CODE_LIST, {"items": invites.list_invite_codes(event_id)}, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/invite-codes/{code_id}", methods=["DELETE"], authorizer=staff_or_admin)
+def revoke_invite_code(event_id, code_id):
+    invites.revoke_invite_code(event_id, code_id, _caller())
+    return http.no_content()
+
+
+@route(
+    "/events/{event_id}/registrations/import",
+    methods=["POST"],
+    authorizer=staff_or_admin,
+    content_types=[*http.IMPORT_TYPES],
+)
+def import_registrations(event_id):
+    raw = _request().raw_body or b""
+    content = raw if isinstance(raw, bytes) else raw.encode("utf-8")
+    result = imports.import_registrations(event_id, content, _query(), _idempotency_key(), _caller())
+    return http.reply(replies.IMPORT_RESULT, result, 201, headers=http.PRIVATE)
+
+
+# Crashed imports (pending for over 2 minutes) are rolled back; see services/imports.py.
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def recover_imports(event):
+    imports.sweep()

@@ -33,6 +33,7 @@ def create_table_kwargs(table_name: str) -> dict[str, Any]:
 def ensure_table(client: Any, table_name: str) -> bool:
     """Create the table (and its TTL) if it does not exist. Returns True when created."""
     if table_name in client.list_tables()["TableNames"]:
+        add_missing_indexes(client, table_name)
         return False
     client.create_table(**create_table_kwargs(table_name))
     client.get_waiter("table_exists").wait(TableName=table_name, WaiterConfig={"Delay": 0.1})
@@ -43,6 +44,28 @@ def ensure_table(client: Any, table_name: str) -> bool:
             TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl["AttributeName"]},
         )
     return True
+
+
+def add_missing_indexes(client: Any, table_name: str) -> list[str]:
+    """Indexes infra/ defines that a table made by an older version lacks (a kept `.local/`
+    state): created one at a time, as DynamoDB allows. Returns their names."""
+    props = table_properties()
+    existing = {
+        index["IndexName"]
+        for index in client.describe_table(TableName=table_name)["Table"].get("GlobalSecondaryIndexes", [])
+    }
+    added = []
+    for index in props.get("GlobalSecondaryIndexes", []):
+        if index["IndexName"] in existing:
+            continue
+        names = {part["AttributeName"] for part in index["KeySchema"]}
+        client.update_table(
+            TableName=table_name,
+            AttributeDefinitions=[a for a in props["AttributeDefinitions"] if a["AttributeName"] in names],
+            GlobalSecondaryIndexUpdates=[{"Create": index}],
+        )
+        added.append(index["IndexName"])
+    return added
 
 
 def ensure_bucket(client: Any, bucket: str) -> bool:

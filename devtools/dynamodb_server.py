@@ -273,6 +273,42 @@ def install_item_level_transaction_rollback() -> None:
     models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
 
 
+def install_partition_scoped_query() -> None:
+    """Make moto's Query read one partition instead of the whole table.
+
+    moto's Table.query walks `all_items()` (every item of the table) and keeps those of the
+    queried partition: each gate-data query paid for every other event's items. When the key
+    condition names the table's partition key (the table itself, or an index whose partition
+    key is the table's: gsi2), only that partition can match, so the walk is narrowed to it.
+    Results, order and paging are moto's own.
+    """
+    from moto.dynamodb.models.table import Table
+
+    if getattr(Table.query, "partition_scoped", False):
+        return
+    moto_query = Table.query
+
+    def query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name", args[6] if len(args) > 6 else None)
+        value = hash_key
+        if index_name:
+            index = next((i for i in self.all_indexes() if i.name == index_name), None)
+            hashes = [k["AttributeName"] for k in (index.schema if index else []) if k["KeyType"] == "HASH"]
+            conditions = dict(kwargs.get("hash_key_conditions") or [])
+            value = conditions.get(self.hash_key_attr) if hashes == [self.hash_key_attr] else None
+        if value is None or not self.range_key_attr:
+            return moto_query(self, hash_key, *args, **kwargs)
+        partition = list(self.items.get(value, {}).values())
+        self.all_items = lambda: partition
+        try:
+            return moto_query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    query.partition_scoped = True  # type: ignore[attr-defined]
+    Table.query = query
+
+
 def install_journal_hook() -> None:
     """After moto has handled a DynamoDB request, hand it to the active store (if any) to journal."""
     from moto.dynamodb.responses import DynamoHandler
@@ -1113,6 +1149,7 @@ class EmbeddedDynamoDB:
         from werkzeug.serving import make_server
 
         install_item_level_transaction_rollback()
+        install_partition_scoped_query()
         install_journal_hook()
         moto_app = DomainDispatcherApplication(create_backend_app)
         lock = threading.Lock()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chalicelib.domain.gate import ListState
 from chalicelib.domain.registrations import CANCELLED, WAITLISTED, Registration
 
 OK = "ok"
 ALREADY_CHECKED_IN = "already_checked_in"
 INVALID = "invalid"
 WRONG_EVENT = "wrong_event"
-RESULTS = (OK, ALREADY_CHECKED_IN, INVALID, WRONG_EVENT, CANCELLED, WAITLISTED)
+NOT_ALLOWED = "not_allowed"
+RESULTS = (OK, ALREADY_CHECKED_IN, INVALID, WRONG_EVENT, CANCELLED, WAITLISTED, NOT_ALLOWED)
 MESSAGES_ZH = {
     OK: "签到成功",
     ALREADY_CHECKED_IN: "已签到",
@@ -18,6 +20,7 @@ MESSAGES_ZH = {
     WRONG_EVENT: "非本场活动",
     CANCELLED: "已取消",
     WAITLISTED: "候补中，未确认",
+    NOT_ALLOWED: "该身份不在此签到名单内",
 }
 
 
@@ -27,11 +30,16 @@ class CheckedInParty:
     name: str
     role: str
     party_size: int
+    seat: str | None = None
 
     @classmethod
     def of(cls, registration: Registration) -> CheckedInParty:
         return cls(
-            registration.registration_id, registration.name or "", registration.role or "", registration.party_size
+            registration.registration_id,
+            registration.name or "",
+            registration.role or "",
+            registration.party_size,
+            registration.seat,
         )
 
 
@@ -41,6 +49,11 @@ class CheckinVerdict:
     registration: CheckedInParty | None = None
     checked_in_at: str | None = None
     gate: str | None = None
+    # Party check-in (SPEC §5): heads admitted by this scan, heads in on the list, the party's size.
+    heads: int | None = None
+    checked_in_heads: int | None = None
+    party_size: int | None = None
+    list_id: str | None = None
 
     @property
     def message(self) -> str:
@@ -61,3 +74,15 @@ def refused_checkin(stored: Registration | None, nonce: str | None) -> CheckinVe
     if stored.status in (CANCELLED, WAITLISTED):
         return CheckinVerdict(stored.status)
     return CheckinVerdict(INVALID)
+
+
+@dataclass(frozen=True)
+class GateRecord:
+    """A registration with its state on each check-in list (storage/gate.py reads both from one item)."""
+
+    registration: Registration
+    lists: dict[str, ListState]
+    changed_ms: int = 0
+
+    def on(self, list_id: str) -> ListState:
+        return self.lists.get(list_id) or ListState()

@@ -57,6 +57,15 @@ class ValidationFailed(DomainError):
     message = "提交的内容有误，请检查标出的字段"
 
 
+class InviteCodeUnusable(ValidationFailed):
+    """An invite code that is unknown, revoked, used up or for another role (SPEC §6)."""
+
+    INVALID = "邀请码无效、已撤销或已用完，或不适用于所选身份"
+
+    def __init__(self, message: str | None = None, fields: dict[str, list[str]] | None = None, **extra: Any):
+        super().__init__(message, fields or {"invite_code": [self.INVALID]}, **extra)
+
+
 class NotFound(DomainError):
     code = "not_found"
     message = "找不到该资源"
@@ -80,6 +89,11 @@ class RegistrationNotFound(NotFound):
 class StaffTokenNotFound(NotFound):
     code = "staff_token_not_found"
     message = "签到链接不存在"
+
+
+class InviteCodeNotFound(NotFound):
+    code = "invite_code_not_found"
+    message = "邀请码不存在"
 
 
 class Forbidden(DomainError):
@@ -114,7 +128,7 @@ class PhoneTaken(Conflict):
     idempotent request may have made it); it is never part of the reply."""
 
     code = "already_registered"
-    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
+    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接，或点“找回电子票”用短信接收"
 
     def __init__(self, existing_registration_id: str | None = None):
         super().__init__()
@@ -180,6 +194,27 @@ class NoDonations(Conflict):
     message = "该报名没有已捐赠的藏品"
 
 
+class RateLimited(DomainError):
+    """Too many recovery or code requests for a phone or from an address (SPEC §7)."""
+
+    code = "rate_limited"
+    message = "请求过于频繁，请稍后再试"
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.retry_after = max(int(retry_after), 1)
+
+
+class PhoneVerificationOff(Conflict):
+    code = "phone_verification_off"
+    message = "本活动报名无需短信验证码"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "短信记录不存在"
+
+
 # --- signals from storage: a conditional write did not apply --------------------------------
 # Services catch these and decide again; one that escapes is answered as ServiceUnavailable.
 
@@ -222,3 +257,15 @@ class ItemChanged(StorageSignal):
     def __init__(self, item: Any):
         super().__init__()
         self.item = item
+
+
+class ImportRowTaken(StorageSignal):
+    """An import's row found its phone registered meanwhile: `registration_id` is the row's new id."""
+
+    def __init__(self, registration_id: str):
+        super().__init__()
+        self.registration_id = registration_id
+
+
+class ImportAborted(StorageSignal):
+    """The import is no longer pending (recovery rolled it back): stop writing."""

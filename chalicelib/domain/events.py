@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.domain.clock import SHANGHAI, parse_iso
+from chalicelib.domain.gate import CheckinList, checkin_lists, list_errors
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -85,6 +86,7 @@ class Event:
     max_party_size: int = 1
     roles: list[str] = field(default_factory=list)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    verify_phone: bool = False  # registration needs an SMS code sent to the phone (SPEC §7)
     created_at: str | None = None
     updated_at: str | None = None
     # Phone guards of this event are keyed with this signing key, kept while the event lives.
@@ -100,6 +102,15 @@ class Event:
     role_counts: dict[str, dict[str, int]] = field(default_factory=dict)
     gate_heads: dict[str, int] = field(default_factory=dict)
     timeline_heads: dict[str, int] = field(default_factory=dict)
+    # Check-in lists (SPEC §5): [{list_id, name, roles?}]; None means the default `main` only.
+    checkin_lists: list[dict[str, Any]] | None = None
+    # Award ceremonies: [{award_id, name, slots}] (domain/awards.py)
+    awards: list[dict[str, Any]] = field(default_factory=list)
+    # Guests known in advance (SPEC §6): roles only an invite code or an import can take, seats
+    # the public can't take, and the seats public (form) registrations hold now.
+    invite_only_roles: list[str] = field(default_factory=list)
+    reserved_seats: int = 0
+    public_seats_confirmed: int = 0
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -144,12 +155,38 @@ class Event:
         )
 
     @property
+    def gate_lists(self) -> list[CheckinList]:
+        """The check-in lists, `main` first and always present."""
+        return checkin_lists(self.checkin_lists)
+
+    @property
     def has_waiting(self) -> bool:
         return self.waitlisted_count > 0
 
     def fits_now(self, party_size: int) -> bool:
         """A newcomer gets a seat only if it is free and nobody is waiting for one (no jumping the queue)."""
         return self.seats_confirmed + party_size <= self.capacity and not (self.waitlist and self.has_waiting)
+
+    @property
+    def public_seat_limit(self) -> int:
+        """The seats public (form) registrations may hold in all: capacity − reserved_seats."""
+        return max(self.capacity - self.reserved_seats, 0)
+
+    @property
+    def public_seats_remaining(self) -> int:
+        return max(min(self.capacity - self.seats_confirmed, self.public_seat_limit - self.public_seats_confirmed), 0)
+
+    def fits_publicly(self, party_size: int) -> bool:
+        """`fits_now` within the public share of the seats."""
+        return self.fits_now(party_size) and self.public_seats_confirmed + party_size <= self.public_seat_limit
+
+    def fits_privileged(self, party_size: int) -> bool:
+        """Invited and imported guests may take any free seat up to capacity (the reserved ones too)."""
+        return self.seats_confirmed + party_size <= self.capacity
+
+    def invite_registration_is_open(self, moment: datetime) -> bool:
+        """An invite code works until the event ends, whatever the public registration window."""
+        return moment < parse_iso(self.ends_at)
 
     def registration_is_open(self, moment: datetime) -> bool:
         """Open from registration_opens_at (or always) until registration_closes_at (or the event's end)."""
@@ -164,7 +201,7 @@ class Event:
             return NOT_OPEN
         if not self.registration_is_open(moment):
             return CLOSED
-        if self.seats_remaining > 0:
+        if self.public_seats_remaining > 0:
             return OPEN
         return WAITLIST if self.waitlist else FULL
 
@@ -192,6 +229,11 @@ EDITABLE_EVENT_FIELDS = (
     "max_party_size",
     "roles",
     "retention_days",
+    "checkin_lists",
+    "awards",
+    "invite_only_roles",
+    "reserved_seats",
+    "verify_phone",
 )
 
 
@@ -214,7 +256,39 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["roles"] = [f"该类活动没有这些身份：{', '.join(unknown)}；可选：{', '.join(allowed)}"]
         elif len(set(roles)) != len(roles):
             errors["roles"] = ["身份不能重复"]
+    lists = event.get("checkin_lists")
+    if lists:
+        list_problems = list_errors(lists, roles if roles is not None else allowed)
+        if list_problems:
+            errors["checkin_lists"] = list_problems
+    errors.update(award_field_errors(event.get("kind"), event.get("awards")))
+    invite_only = event.get("invite_only_roles")
+    if invite_only:
+        offered = roles if roles is not None else allowed
+        outside = [role for role in invite_only if role not in offered]
+        if outside:
+            errors["invite_only_roles"] = [f"仅限邀请的身份须是本活动的身份：{', '.join(outside)}"]
+        elif len(set(invite_only)) != len(invite_only):
+            errors["invite_only_roles"] = ["身份不能重复"]
+    reserved, capacity = event.get("reserved_seats"), event.get("capacity")
+    if reserved is not None and capacity is not None and reserved > capacity:
+        errors["reserved_seats"] = ["预留座位不能多于名额"]
     return errors
+
+
+def award_field_errors(kind: str | None, awards: list[Mapping[str, Any]] | None) -> dict[str, list[str]]:
+    """Event-level rules of `awards` (SPEC §9; the rest in domain/awards.py): award ceremonies
+    only, ids unique."""
+    if not awards:
+        return {}
+    if kind != AWARD_CEREMONY:
+        return {"awards": ["只有颁奖典礼可以设置奖项"]}
+    seen: set[str] = set()
+    for index, award in enumerate(awards):
+        if award["award_id"] in seen:
+            return {f"awards.{index}.award_id": ["奖项编号不能重复"]}
+        seen.add(award["award_id"])
+    return {}
 
 
 def timeline_bucket(moment: datetime) -> str:

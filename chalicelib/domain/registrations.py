@@ -73,10 +73,16 @@ class Registration:
     source: str = FORM
     seat: str | None = None
     answers: dict[str, Any] | None = None
+    companion_of: str | None = None  # a nominee's registration id (an invite code bound to them)
+    invite_code_id: str | None = None  # the invite code it was made with
+    import_id: str | None = None  # the import that wrote it (SPEC §6)
+    lawful_basis: str | None = None  # None: consent on the form; organiser_import for an import
     search_terms: list[str] | None = None
     idempotency_record: str | None = None
     erased: bool = False
     erased_at: str | None = None
+    # Award ceremonies (domain/awards.py): a nominee's award (companion_of above names a companion's nominee).
+    award_id: str | None = None
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Registration:
@@ -104,6 +110,7 @@ class WaitlistEntry:
     registration_id: str
     party_size: int
     role: str | None = None  # None on entries written before per-role counts existed
+    public: bool = True  # a form registration: only the public share of the seats (SPEC §6)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,7 @@ class TicketView:
     party_size: int
     status: str
     checked_in_at: str | None
+    seat: str | None = None
     items: list[Any] = field(default_factory=list)  # collector items with their states (SPEC §8)
 
     @property
@@ -167,12 +175,16 @@ def registration_field_errors(event: Event, registration: Mapping[str, Any]) -> 
     return errors
 
 
-def first_promotable(free_seats: int, waiting: Sequence[WaitlistEntry]) -> WaitlistEntry | None:
+def first_promotable(
+    free_seats: int, waiting: Sequence[WaitlistEntry], free_public_seats: int | None = None
+) -> WaitlistEntry | None:
     """The oldest waiting party that fits the free seats; `waiting` in waitlist order.
+    A public entry also has to fit `free_public_seats` (capacity − reserved − public seats held).
 
     A large party that doesn't fit doesn't block smaller ones behind it.
     """
     for entry in waiting:
-        if entry.party_size <= free_seats:
+        limit = free_seats if free_public_seats is None or not entry.public else min(free_seats, free_public_seats)
+        if entry.party_size <= limit:
             return entry
     return None

@@ -9,7 +9,9 @@ from marshmallow import Schema, fields, post_dump, validate
 
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
+from chalicelib.domain import messages as message_rules
 from chalicelib.domain import registrations as registration_rules
+from chalicelib.schemas.awards import AwardViewSchema
 from chalicelib.schemas.items import TicketItemSchema
 
 
@@ -18,6 +20,12 @@ class EventCountsSchema(Schema):
     seats_remaining = fields.Integer(required=True)
     waitlisted = fields.Integer(required=True)
     checked_in = fields.Integer(required=True)
+
+
+class CheckinListReplySchema(Schema):
+    list_id = fields.String(required=True)
+    name = fields.String(required=True)
+    roles = fields.List(fields.String(), allow_none=True)
 
 
 class EventSchema(Schema):
@@ -34,7 +42,12 @@ class EventSchema(Schema):
     max_party_size = fields.Integer(required=True)
     roles = fields.List(fields.String(), required=True)
     retention_days = fields.Integer(required=True)
+    verify_phone = fields.Boolean(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
+    checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
+    awards = fields.List(fields.Nested(AwardViewSchema), required=True)
+    invite_only_roles = fields.List(fields.String(), required=True)
+    reserved_seats = fields.Integer(required=True)
 
 
 class EventListSchema(Schema):
@@ -75,6 +88,7 @@ class TicketSchema(Schema):
     party_size = fields.Integer(required=True)
     status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    seat = fields.String(required=True, allow_none=True)
     items = fields.List(fields.Nested(TicketItemSchema), required=True, metadata={"description": "藏品及其状态"})
 
 
@@ -87,6 +101,7 @@ class CheckinRegistrationSchema(Schema):
     name = fields.String(required=True)
     role = fields.String(required=True)
     party_size = fields.Integer(required=True)
+    seat = fields.String(required=True, allow_none=True)
 
 
 class CheckinResultSchema(Schema):
@@ -95,13 +110,17 @@ class CheckinResultSchema(Schema):
     registration = fields.Nested(CheckinRegistrationSchema)
     checked_in_at = fields.String(metadata={"format": "date-time"})
     gate = fields.String(allow_none=True)
+    heads = fields.Integer(metadata={"description": "本次入场人数"})
+    checked_in_heads = fields.Integer(metadata={"description": "此名单上已入场人数"})
+    party_size = fields.Integer()
+    list_id = fields.String()
 
     @post_dump
     def _only_for_used_tickets(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         """A verdict names the party, and when and where it came in, only for a used ticket."""
         if data.get("registration") is None:
             return {"result": data["result"], "message": data["message"]}
-        return data
+        return {name: value for name, value in data.items() if value is not None or name == "gate"}
 
 
 class RoleStatsSchema(Schema):
@@ -192,6 +211,8 @@ class RegistrationAdminSchema(Schema):
     checked_in_heads = fields.Integer(required=True)
     checked_in_by = fields.String(required=True, allow_none=True, metadata={"description": "admin 或签到口名称"})
     source = fields.String(required=True, validate=validate.OneOf(registration_rules.SOURCES))
+    award_id = fields.String(required=True, allow_none=True, metadata={"description": "候选人所属奖项"})
+    companion_of = fields.String(required=True, allow_none=True, metadata={"description": "所陪同候选人的报名编号"})
 
 
 class RegistrationListSchema(Schema):
@@ -218,6 +239,31 @@ class RegistrationGateListSchema(Schema):
     next_cursor = fields.String(allow_none=True, required=True)
 
 
+class GateListStateSchema(Schema):
+    checked_in_heads = fields.Integer(required=True)
+    checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class GateEntrySchema(Schema):
+    ticket_hash = fields.String(required=True, metadata={"description": "大写票码的 SHA-256（小写十六进制）"})
+    registration_id = fields.String(required=True)
+    name = fields.String(required=True, allow_none=True, metadata={"description": "已删除个人信息时为 null"})
+    role = fields.String(required=True, allow_none=True)
+    party_size = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(registration_rules.STATUSES))
+    seat = fields.String(required=True, allow_none=True)
+    lists = fields.Dict(keys=fields.String(), values=fields.Nested(GateListStateSchema), required=True)
+
+
+class GateDataSchema(Schema):
+    event = fields.Nested(EventSchema, required=True)
+    entries = fields.List(fields.Nested(GateEntrySchema), required=True)
+    next_since = fields.String(required=True, metadata={"description": "下次增量同步时作为 since 传回"})
+    ticket_key_id = fields.String(
+        required=True, metadata={"description": "ticket_hash 所用的签名密钥编号；其他密钥签发的票离线时判为 unknown"}
+    )
+
+
 EVENT = EventSchema()
 EVENT_LIST = EventListSchema()
 REGISTRATION_CREATED = RegistrationCreatedSchema()
@@ -227,6 +273,108 @@ CHECKIN_RESULT = CheckinResultSchema()
 STATS = StatsSchema()
 STAFF_TOKEN = StaffTokenSchema()
 REGISTRATION_LIST = RegistrationListSchema()
+REGISTRATION = RegistrationAdminSchema()
 REGISTRATION_GATE_LIST = RegistrationGateListSchema()
 STAFF_TOKEN_LIST = StaffTokenListSchema()
 AUDIT_LIST = AuditListSchema()
+GATE_DATA = GateDataSchema()
+
+
+# --- invite codes (SPEC §6) -----------------------------------------------------------------
+
+
+class InviteCodeSchema(Schema):
+    code_id = fields.String(required=True)
+    code = fields.String(required=True, metadata={"description": "邀请码（仅管理员可见）"})
+    role = fields.String(required=True)
+    max_uses = fields.Integer(required=True)
+    used = fields.Integer(required=True)
+    label = fields.String(required=True, allow_none=True)
+    form_url = fields.String(required=True, metadata={"description": "{PUBLIC_BASE_URL}/e/{event_id}?invite={code}"})
+    companion_of = fields.String(required=True, allow_none=True)
+    created_at = fields.String(required=True, metadata={"format": "date-time"})
+    revoked_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+
+
+class InviteCodeListSchema(Schema):
+    items = fields.List(fields.Nested(InviteCodeSchema), required=True)
+
+
+INVITE_CODE = InviteCodeSchema()
+INVITE_CODE_LIST = InviteCodeListSchema()
+
+
+# --- guest-list import (SPEC §6) -------------------------------------------------------------
+
+
+class ImportedRowSchema(Schema):
+    row = fields.Integer(required=True, metadata={"description": "数据行号（表头下第 1 行为 1）"})
+    registration_id = fields.String(required=True)
+    ticket_url = fields.String(required=True)
+
+
+class SkippedRowSchema(Schema):
+    row = fields.Integer(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(["already_registered", "duplicate_in_file"]))
+
+
+class ImportResultSchema(Schema):
+    created = fields.Integer(required=True)
+    skipped = fields.List(fields.Nested(SkippedRowSchema), required=True)
+    registrations = fields.List(fields.Nested(ImportedRowSchema), required=True)
+
+
+class ImportRowErrorSchema(Schema):
+    row = fields.Integer(required=True)
+    fields_ = fields.Dict(data_key="fields", keys=fields.String(), values=fields.List(fields.String()), required=True)
+
+
+class ImportErrorSchema(ErrorSchema):
+    rows = fields.List(fields.Nested(ImportRowErrorSchema))
+
+
+IMPORT_RESULT = ImportResultSchema()
+
+
+# --- messages (SPEC §7) ---------------------------------------------------------------------
+
+
+class MessageSchema(Schema):
+    message_id = fields.String(required=True)
+    registration_id = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True, validate=validate.OneOf(message_rules.KINDS))
+    phone_masked = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(message_rules.STATUSES))
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    sent_at = fields.String(metadata={"format": "date-time"})
+    error = fields.String(metadata={"description": "上次发送失败的原因（不含手机号和内容）"})
+
+    @post_dump
+    def _optional(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {name: value for name, value in data.items() if value is not None or name not in ("sent_at", "error")}
+
+
+class MessageListSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema), required=True)
+
+
+class AcceptedSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["accepted"]))
+
+
+class OutboxEntrySchema(Schema):
+    phone = fields.String(required=True)
+    text = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(message_rules.KINDS))
+    at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class OutboxSchema(Schema):
+    items = fields.List(fields.Nested(OutboxEntrySchema), required=True)
+
+
+MESSAGE = MessageSchema()
+MESSAGE_LIST = MessageListSchema()
+ACCEPTED = AcceptedSchema()
+OUTBOX = OutboxSchema()

@@ -58,6 +58,11 @@ def create_event(body: Any, caller: Caller | None = None) -> Event:
         max_party_size=data.get("max_party_size", 1),
         roles=data.get("roles") or list(KIND_ROLES[data["kind"]]),
         retention_days=data.get("retention_days", DEFAULT_RETENTION_DAYS),
+        checkin_lists=data.get("checkin_lists"),
+        awards=data.get("awards") or [],
+        invite_only_roles=data.get("invite_only_roles") or [],
+        reserved_seats=data.get("reserved_seats", 0),
+        verify_phone=data.get("verify_phone", False),
         created_at=stamp,
         updated_at=stamp,
         guard_kid=tokens.keyring().active_id,
@@ -118,7 +123,9 @@ def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Even
             current = changed.event  # someone else edited the event meanwhile: merge again
             continue
         # More seats: the waiting list moves up now, not at the next cancellation.
-        more_seats = updated.capacity > current.capacity and updated.has_waiting
+        more_seats = updated.has_waiting and (
+            updated.capacity > current.capacity or updated.reserved_seats < current.reserved_seats
+        )
         if more_seats and waitlist.promote(event_id):
             updated = require_event(event_id, consistent=True)
         remember_event(updated)

@@ -13,6 +13,7 @@ from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain import clock, tokens
+from chalicelib.domain.awards import award_assignment_errors
 from chalicelib.domain.errors import (
     EventFull,
     PhoneTaken,
@@ -23,9 +24,11 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import Event
+from chalicelib.domain.invites import InviteCode
 from chalicelib.domain.registrations import (
     CONFIRMED,
     FORM,
+    INVITE,
     WAITLISTED,
     IssuedTicket,
     Registration,
@@ -34,7 +37,8 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import events, idempotency, items, tickets, waitlist
+from chalicelib.services import enqueue as message_service
+from chalicelib.services import events, idempotency, invites, items, phone_codes, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import items as item_store
@@ -68,6 +72,9 @@ def _reissued(record: Mapping[str, str]) -> IssuedTicket:
 def _validated(event: Event, body: Any) -> dict[str, Any]:
     data: dict[str, Any] = load(requests.REGISTRATION_BY_KIND[event.kind], body)
     errors = registration_field_errors(event, data)
+    errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
+    if "role" not in errors and not data.get("invite_code") and data["role"] in event.invite_only_roles:
+        errors["role"] = ["该身份仅限受邀嘉宾，请使用邀请链接报名"]
     if errors:
         raise ValidationFailed(fields=errors)
     return data
@@ -101,6 +108,7 @@ def _new_registration(
         source=FORM,
         search_terms=terms,
         idempotency_record=idempotency_record,
+        award_id=data.get("award_id"),
     )
 
 
@@ -133,19 +141,27 @@ def _made_by_this_request(event_id: str, taken: PhoneTaken, idempotency_record: 
 def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> IssuedTicket:
     event = events.recent_event(event_id)
     data = _validated(event, body)
-    if not event.registration_is_open(clock.now()):
+    invite = invites.usable_code(event, data["invite_code"], data["role"]) if data.get("invite_code") else None
+    is_open = event.invite_registration_is_open if invite else event.registration_is_open
+    if not is_open(clock.now()):
         raise RegistrationClosed()
+    if event.verify_phone:
+        phone_codes.verify(event, data)
     data = items.with_item_ids(event_id, data)  # collector items get their ids (SPEC §8)
     for attempt in range(MAX_ATTEMPTS):
-        if event.fits_now(data.get("party_size", 1)):
-            registration = _new_registration(event, data, CONFIRMED, idempotency_record)
+        fits = event.fits_privileged if invite else event.fits_publicly
+        if fits(data.get("party_size", 1)):
+            registration = _sourced(_new_registration(event, data, CONFIRMED, idempotency_record), invite)
             try:
                 registration_store.insert_confirmed(
                     registration,
                     event.capacity,
-                    require_empty_waitlist=event.waitlist,
+                    require_empty_waitlist=event.waitlist and invite is None,
                     name_key=name_key(data["name"]),
+                    reserved_seats=None if invite else event.reserved_seats,
                     extra_actions=item_store.puts_for(registration),
+                    messages=[message_service.ticket_message(event, registration)],
+                    invite=invite,
                 )
                 return _issued(registration)
             except SeatsChanged as changed:
@@ -158,19 +174,32 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
                 continue
         if not event.waitlist:
             raise EventFull()
-        return _join_waitlist(event, data, idempotency_record)
+        return _join_waitlist(event, data, idempotency_record, invite)
     raise ServiceUnavailable()
 
 
-def _join_waitlist(event: Event, data: Mapping[str, Any], idempotency_record: str | None) -> IssuedTicket:
+def _sourced(registration: Registration, invite: InviteCode | None) -> Registration:
+    """A registration made with an invite code: source `invite`, the code's companion link."""
+    if invite is None:
+        return registration
+    return replace(registration, source=INVITE, invite_code_id=invite.code_id, companion_of=invite.companion_of)
+
+
+def _join_waitlist(
+    event: Event, data: Mapping[str, Any], idempotency_record: str | None, invite: InviteCode | None = None
+) -> IssuedTicket:
     for attempt in range(MAX_ATTEMPTS):
         position = event_store.claim_waitlist_position(event.event_id)
         registration = replace(
-            _new_registration(event, data, WAITLISTED, idempotency_record), waitlist_position=position
+            _sourced(_new_registration(event, data, WAITLISTED, idempotency_record), invite), waitlist_position=position
         )
         try:
             registration_store.insert_waitlisted(
-                registration, name_key=name_key(data["name"]), extra_actions=item_store.puts_for(registration)
+                registration,
+                name_key=name_key(data["name"]),
+                extra_actions=item_store.puts_for(registration),
+                messages=[message_service.ticket_message(event, registration)],
+                invite=invite,
             )
         except WriteConflict:
             backoff(attempt)

@@ -81,6 +81,7 @@ def get_ticket(token: str) -> TicketView:
         party_size=registration.party_size,
         status=registration.status,
         checked_in_at=registration.checked_in_at,
+        seat=registration.seat,
         items=items.items_of(registration) if registration.items else [],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.domain import clock
 from chalicelib.domain.errors import WriteConflict
 from chalicelib.domain.registrations import WaitlistEntry, first_promotable
+from chalicelib.services import enqueue as message_service
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import registrations as registration_store
@@ -13,13 +14,13 @@ MAX_PROMOTIONS_PER_PASS = 200
 WAITLIST_PAGE = 100
 
 
-def _oldest_that_fits(event_id: str, free_seats: int) -> WaitlistEntry | None:
+def _oldest_that_fits(event_id: str, free_seats: int, free_public_seats: int | None = None) -> WaitlistEntry | None:
     """The first waiting party, in waitlist order, that fits: read page by page, however long
     the waitlist (a window of the first N would leave a small party waiting behind N big ones)."""
     after = None
     while True:
         entries = registration_store.waitlist_entries(event_id, after, WAITLIST_PAGE)
-        entry = first_promotable(free_seats, entries)
+        entry = first_promotable(free_seats, entries, free_public_seats)
         if entry is not None or len(entries) < WAITLIST_PAGE:
             return entry
         after = entries[-1].position
@@ -40,11 +41,18 @@ def promote(event_id: str) -> list[str]:
         free = event.capacity - event.seats_confirmed
         if free <= 0:
             break
-        entry = _oldest_that_fits(event_id, free)
+        entry = _oldest_that_fits(event_id, free, event.public_seat_limit - event.public_seats_confirmed)
         if entry is None:
             break
         try:
-            registration_store.promote(event_id, entry, event.capacity, clock.now_iso())
+            registration_store.promote(
+                event_id,
+                entry,
+                event.capacity,
+                clock.now_iso(),
+                event.reserved_seats,
+                messages=[message_service.promoted_message(event, entry.registration_id)],
+            )
             promoted.append(entry.registration_id)
         except WriteConflict:
             failures += 1  # another pass moved first; look again

@@ -12,6 +12,7 @@ from typing import Any
 from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
+    InviteCodeUnusable,
     PhoneTaken,
     RegistrationChanged,
     SeatsChanged,
@@ -19,20 +20,27 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.invites import InviteCode
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
+    FORM,
     PERSONAL_FIELDS,
     WAITLISTED,
     Registration,
     WaitlistEntry,
 )
-from chalicelib.storage import dynamo
+from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
+from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
-from chalicelib.storage.keys import EVENT_SK
+from chalicelib.storage.keys import (
+    EVENT_SK,
+    changed_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +79,13 @@ def _registration_item(registration: Registration) -> dict[str, Any]:
     fields = asdict(registration)
     if not fields["erased"]:
         del fields["erased"]  # anonymise() conditions on the attribute's absence
-    return {**key(registration.event_id, registration.registration_id), "type": "registration", **fields}
+    item = {
+        **key(registration.event_id, registration.registration_id),
+        "type": "registration",
+        **fields,
+        "changed_ms": changed_now(),
+    }
+    return {**item, **programme.programme_attributes(registration)}  # nominees, companions: the programme index
 
 
 def _guard_item(registration: Registration) -> dict[str, Any]:
@@ -141,17 +155,45 @@ def _event_update(
     return {"Update": update}
 
 
+PUBLIC_SEATS = "public_seats_confirmed"  # seats held by form registrations (SPEC §6)
+
+
+def _public_share(condition: str, values: dict[str, Any], capacity: int, reserved_seats: int, seats: int) -> str:
+    """The condition that a public party of `seats` still fits capacity − reserved_seats, with the
+    reserved seats as the caller read them (an edit in between cancels the write)."""
+    values[":pub_max"] = capacity - reserved_seats - seats
+    values[":reserved"] = reserved_seats
+    condition += f" AND (attribute_not_exists({PUBLIC_SEATS}) OR {PUBLIC_SEATS} <= :pub_max)"
+    if reserved_seats == 0:
+        return condition + " AND (attribute_not_exists(reserved_seats) OR reserved_seats = :reserved)"
+    return condition + " AND reserved_seats = :reserved"
+
+
+def _invite_uses(invite: InviteCode | None) -> list[dict[str, Any]]:
+    return [invite_codes.use_action(invite.event_id, invite.code_id, invite.role)] if invite else []
+
+
+def _raise_if_invite_failed(reasons: Cancellation, invite: InviteCode | None) -> None:
+    if invite is not None and reasons.failed(len(reasons.codes) - 1):
+        raise InviteCodeUnusable()
+
+
 def insert_confirmed(
     registration: Registration,
     capacity: int,
     require_empty_waitlist: bool,
     name_key: str = "",
     extra_actions: Sequence[dict[str, Any]] = (),
+    reserved_seats: int | None = None,
+    invite: InviteCode | None = None,
+    messages: Sequence[Message] = (),
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
     The counter only moves if the capacity is still the one the caller read and the party
     still fits. Raises PhoneTaken, SeatsChanged(stored event), EventNotFound or WriteConflict.
+    `reserved_seats` (a public registration): it must also fit the public share of the seats.
+    `invite` (the last action): counts one use of the invite code; InviteCodeUnusable if it can't.
     """
     seats = registration.party_size
     condition = "attribute_exists(pk) AND #cap = :cap AND seats_confirmed <= :max_before"
@@ -162,6 +204,9 @@ def insert_confirmed(
     counters = (
         CounterChanges().role(registration.role, "confirmed", 1).role(registration.role, "seats_confirmed", seats)
     )
+    if reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
@@ -177,12 +222,15 @@ def insert_confirmed(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,  # e.g. the records of its collector items (storage/items.py)
+                *(message_items.put_action(message) for message in messages),
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(2):
             stored = event_items.to_event(reasons.items[2])
             if stored is None:
@@ -194,7 +242,11 @@ def insert_confirmed(
 
 
 def insert_waitlisted(
-    registration: Registration, name_key: str = "", extra_actions: Sequence[dict[str, Any]] = ()
+    registration: Registration,
+    name_key: str = "",
+    extra_actions: Sequence[dict[str, Any]] = (),
+    messages: Sequence[Message] = (),
+    invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
     transaction. Raises PhoneTaken, EventNotFound or WriteConflict."""
@@ -212,6 +264,7 @@ def insert_waitlisted(
                         "registration_id": registration.registration_id,
                         "party_size": registration.party_size,
                         "role": registration.role,
+                        "source": registration.source,
                         "expires_at": registration.expires_at,
                     }
                 ),
@@ -224,12 +277,15 @@ def insert_waitlisted(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,
+                *(message_items.put_action(message) for message in messages),
+                *_invite_uses(invite),
             ]
         )
     except TransactionCancelled as cancelled:
         reasons = cancelled.cancellation
         if reasons.failed(1):
             raise PhoneTaken((reasons.items[1] or {}).get("registration_id")) from cancelled
+        _raise_if_invite_failed(reasons, invite)
         if reasons.failed(3):
             raise EventNotFound() from cancelled
         if reasons.failed(0) or reasons.failed(2) or any(reasons.failed(i) for i in range(4, len(reasons.codes))):
@@ -293,14 +349,27 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
         item = from_dynamo(raw)
         entries.append(
             WaitlistEntry(
-                int(item["sk"][len("WAIT#") :]), item["registration_id"], int(item["party_size"]), item.get("role")
+                int(item["sk"][len("WAIT#") :]),
+                item["registration_id"],
+                int(item["party_size"]),
+                item.get("role"),
+                item.get("source", FORM) == FORM,
             )
         )
     return entries
 
 
-def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile."""
+def promote(
+    event_id: str,
+    entry: WaitlistEntry,
+    capacity: int,
+    promoted_at: str,
+    reserved_seats: int | None = None,
+    messages: Sequence[Message] = (),
+) -> None:
+    """Waitlisted → confirmed, atomically with the counters (and the message telling the person);
+    WriteConflict when anything moved meanwhile. A public entry (with the event's `reserved_seats`)
+    must also fit the public share of the seats."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -308,17 +377,30 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
         .role(entry.role, "confirmed", 1)
         .role(entry.role, "seats_confirmed", seats)
     )
+    values: dict[str, Any] = {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats}
+    condition = "#cap = :cap AND seats_confirmed <= :max_before"
+    if entry.public and reserved_seats is not None:
+        condition = _public_share(condition, values, capacity, reserved_seats, seats)
+    if entry.public:
+        counters.add(PUBLIC_SEATS, seats)
     try:
         dynamo.transact(
             [
                 {
                     "Update": {
                         "Key": to_dynamo(key(event_id, entry.registration_id)),
-                        "UpdateExpression": "SET #status = :confirmed, promoted_at = :at REMOVE waitlist_position",
+                        "UpdateExpression": (
+                            "SET #status = :confirmed, promoted_at = :at, changed_ms = :chg REMOVE waitlist_position"
+                        ),
                         "ConditionExpression": "#status = :waitlisted",
                         "ExpressionAttributeNames": {"#status": "status"},
                         "ExpressionAttributeValues": to_dynamo(
-                            {":confirmed": CONFIRMED, ":waitlisted": WAITLISTED, ":at": promoted_at}
+                            {
+                                ":confirmed": CONFIRMED,
+                                ":waitlisted": WAITLISTED,
+                                ":at": promoted_at,
+                                ":chg": changed_now(),
+                            }
                         ),
                     }
                 },
@@ -333,10 +415,11 @@ def promote(event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str
                     "SET seats_confirmed = seats_confirmed + :n, confirmed_count = confirmed_count + :one,"
                     " waitlisted_count = waitlisted_count - :one",
                     counters,
-                    {":n": seats, ":one": 1, ":cap": capacity, ":max_before": capacity - seats},
+                    values,
                     {"#cap": "capacity"},
-                    "#cap = :cap AND seats_confirmed <= :max_before",
+                    condition,
                 ),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -361,10 +444,10 @@ def _registration_update(
     return {
         "Update": {
             "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-            "UpdateExpression": f"SET {sets} REMOVE {removes}",
+            "UpdateExpression": f"SET {sets}, changed_ms = :chg REMOVE {removes}",
             "ConditionExpression": f"#status = :previous AND {condition}",
             "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": to_dynamo(values),
+            "ExpressionAttributeValues": to_dynamo({**values, ":chg": changed_now()}),
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
     }
@@ -389,7 +472,10 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
     if erase:
         erased_sets, erased_removes = _erasure(names, values)
         sets, removes = f"{sets}, {erased_sets}", f"{removes}, {erased_removes}"
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(checked_in_at)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase)
+    removes = f"{removes}, {seat_removes}"
+    condition = f"attribute_not_exists(checked_in_at) AND {seat_condition}"
+    actions = [_registration_update(registration, sets, removes, condition, names, values), *seat_actions]
     if registration.phone_guard:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     counters = CounterChanges()
@@ -400,6 +486,8 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
         )
         counter_values: dict[str, Any] = {":n": registration.party_size, ":one": 1}
         counters.role(role, "confirmed", -1).role(role, "seats_confirmed", -registration.party_size)
+        if registration.source == FORM:
+            counters.add(PUBLIC_SEATS, -registration.party_size)
     else:
         sets = "SET waitlisted_count = waitlisted_count - :one, cancelled_count = cancelled_count + :one"
         counter_values = {":one": 1}
@@ -422,7 +510,12 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     names = {"#status": "status"}
     values: dict[str, Any] = {":previous": registration.status, ":at": erased_at}
     sets, removes = _erasure(names, values)
-    actions = [_registration_update(registration, sets, removes, "attribute_not_exists(erased)", names, values)]
+    seat_removes, seat_condition, seat_actions = programme.leaving(registration, values, erase=True)
+    condition = f"attribute_not_exists(erased) AND {seat_condition}"
+    actions = [
+        _registration_update(registration, sets, f"{removes}, {seat_removes}", condition, names, values),
+        *seat_actions,
+    ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
     actions.extend(_copies_deletes(registration))

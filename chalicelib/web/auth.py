@@ -37,11 +37,13 @@ def is_admin_token(token: str) -> bool:
 
 
 def staff_routes(event_id: str) -> list[str | AuthRoute]:
-    """A gate's token: check-ins, live counts and the search of its own event, nothing else."""
+    """A gate's token: check-ins, live counts, the search and the programme of its own event, nothing else."""
     return [
         AuthRoute(f"/events/{event_id}/checkins", ["POST"]),
         AuthRoute(f"/events/{event_id}/stats", ["GET"]),
         AuthRoute(f"/events/{event_id}/registrations", ["GET"]),
+        AuthRoute(f"/events/{event_id}/checkin-data", ["GET"]),
+        AuthRoute(f"/events/{event_id}/programme", ["GET"]),  # the stage board (SPEC §9)
         # The intake desk (SPEC §8): its items, their transitions and tags, lookups by scan.
         AuthRoute(f"/events/{event_id}/items", ["GET"]),
         AuthRoute(f"/events/{event_id}/items/*", ["GET", "POST"]),

@@ -42,6 +42,15 @@ IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
 # is a binary media type (browsers list image/avif or text/html first), gets */* from
 # infra/resources.json; text bodies (isBase64Encoded false) pass through it unchanged.
 BINARY_TYPES = ["image/png", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf"]
+# What a guest-list import accepts as its raw body (SPEC §6). Deployed, API Gateway passes only
+# binary types through byte for byte, and text/csv can't be one (CSV exports must stay text), so
+# the console uploads every file as application/octet-stream; text/csv is for UTF-8 files.
+IMPORT_TYPES = [
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/octet-stream",
+]
+BINARY_TYPES += ["application/octet-stream"]
 
 
 def _payload(content: bytes | str, content_type: str) -> bytes | str:
@@ -120,7 +129,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(error: DomainError) -> Response:
     status = status_of(error)
-    return json_response(error.body(), status=status, headers=_retry_after(status))
+    headers = _retry_after(status)
+    if getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+    return json_response(error.body(), status=status, headers=headers)
 
 
 def _retry_after(status: int) -> dict[str, str]:

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.domain.ids import EVENT_ID as EVENT_ID_PATTERN
 from chalicelib.domain.ids import REGISTRATION_ID
+from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
 from chalicelib.web import openapi_items
@@ -224,7 +225,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/events/{event_id}/checkins": {
         "post": {
-            "summary": "检票签到：每张票只能签到一次",
+            "summary": "检票签到：扫码或按报名编号手动签到；同行多人可分批入场；离线扫码带 scanned_at，最早的扫码为准",
             "operationId": "checkIn",
             "security": ADMIN,
             "parameters": [
@@ -241,7 +242,24 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                     "description": "无效票，或活动不存在",
                     "content": {"application/json": {"schema": {"oneOf": [replies.CheckinResultSchema, "Error"]}}},
                 },
-                "409": _ok("已签到 / 非本场活动 / 已取消 / 候补中", replies.CheckinResultSchema),
+                "409": _ok(
+                    "已签到 / 非本场活动 / 已取消 / 候补中 / 不在此签到名单（not_allowed）", replies.CheckinResultSchema
+                ),
+                "422": INVALID,
+            },
+        },
+    },
+    "/events/{event_id}/checkin-data": {
+        "get": {
+            "summary": "离线检票数据（管理员或本活动的工作人员）：不含手机号；since 为上次的 next_since 时只返回变化",
+            "operationId": "checkinData",
+            "security": ADMIN,
+            "parameters": [EVENT_ID, {"in": "query", "schema": requests.GateDataQuerySchema}],
+            "responses": {
+                "200": _ok("活动、签到名单与每份报名的检票状态", replies.GateDataSchema),
+                "401": UNAUTHORIZED,
+                "403": FORBIDDEN,
+                "404": NOT_FOUND,
                 "422": INVALID,
             },
         },
@@ -405,6 +423,85 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
     },
 }
 
+# --- guests known in advance (SPEC §6): invite codes, import -----------------------------------
+XLSX_MEDIA = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CODE_ID = {"name": "code_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 20}}
+OPERATIONS.update(
+    {
+        "/events/{event_id}/invite-codes": {
+            "post": {
+                "summary": "创建邀请码（某一身份，含仅限邀请的身份）",
+                "operationId": "createInviteCode",
+                "security": ADMIN,
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.InviteCodeCreateSchema),
+                "responses": {
+                    "201": _ok("邀请码与邀请链接 form_url", replies.InviteCodeSchema),
+                    "400": BAD_JSON,
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            },
+            "get": {
+                "summary": "本活动的邀请码（含已用次数、撤销时间）",
+                "operationId": "listInviteCodes",
+                "security": ADMIN,
+                "parameters": [EVENT_ID],
+                "responses": {
+                    "200": _ok("邀请码列表", replies.InviteCodeListSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            },
+        },
+        "/events/{event_id}/invite-codes/{code_id}": {
+            "delete": {
+                "summary": "撤销邀请码（之后用它报名返回 422 fields.invite_code）",
+                "operationId": "revokeInviteCode",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, CODE_ID],
+                "responses": {
+                    "204": {"description": "已撤销（重复撤销同样返回 204）"},
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            },
+        },
+        "/events/{event_id}/registrations/import": {
+            "post": {
+                "summary": "导入名单（CSV：UTF-8/BOM/GB18030；或 .xlsx；≤ 5000 行；全部成功或全部不写）",
+                "operationId": "importRegistrations",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, {"in": "query", "schema": requests.ImportQuerySchema}, IDEMPOTENCY_KEY],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        media: {"schema": {"type": "string", "format": "binary"}}
+                        for media in ("text/csv", XLSX_MEDIA, "application/octet-stream")
+                    },
+                },
+                "responses": {
+                    "201": _ok("已导入：每行的报名编号与电子票链接；跳过的重复行", replies.ImportResultSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "409": _error("名额不足以导入整个文件（event_full）；未写入任何记录"),
+                    "413": _error("文件过大（上限 4 MB）"),
+                    "415": _error("须为 text/csv 或 .xlsx 文件"),
+                    "422": {
+                        "description": "文件或行有误：rows 列出每个有误的行（行号从表头下第 1 行起算）；未写入任何记录",
+                        "content": {"application/json": {"schema": replies.ImportErrorSchema}},
+                    },
+                },
+            },
+        },
+    }
+)
+
 
 def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> dict[str, Any]:
     html = {"text/html": {"schema": {"type": "string"}}}
@@ -424,7 +521,11 @@ def _page(summary: str, operation_id: str, parameters: list[dict[str, Any]]) -> 
 
 
 PAGES: dict[str, dict[str, dict[str, Any]]] = {
-    "/e/{event_id}": _page("报名表单页", "registrationPage", [EVENT_ID]),
+    "/e/{event_id}": _page(
+        "报名表单页（?invite= 邀请码：预选并只显示该码的身份）",
+        "registrationPage",
+        [EVENT_ID, {"name": "invite", "in": "query", "required": False, "schema": {"type": "string", "maxLength": 64}}],
+    ),
     "/t/{ticket_token}": _page("电子票页（二维码、取消）", "ticketPage", [TICKET_TOKEN]),
     "/scan/{event_id}": _page("检票扫码页（工作人员令牌放在 # 之后）", "scannerPage", [EVENT_ID]),
     "/privacy": _page("隐私声明（带版本号）", "privacyPage", []),
@@ -459,6 +560,44 @@ PAGES: dict[str, dict[str, dict[str, Any]]] = {
         }
     },
 }
+
+
+# --- award ceremony (SPEC §9) -----------------------------------------------------------------
+OPERATIONS["/events/{event_id}/registrations/{registration_id}"]["patch"] = {
+    "summary": "修改报名的座位、奖项、陪同对象（管理员）；本活动有效报名的座位互不重复",
+    "operationId": "updateRegistration",
+    "security": ADMIN,
+    "parameters": [EVENT_ID, REGISTRATION_ID_PARAMETER],
+    "requestBody": _json_body(award_schemas.RegistrationPatchSchema),
+    "responses": {
+        "200": _ok("修改后的报名", replies.RegistrationAdminSchema),
+        "400": BAD_JSON,
+        "401": UNAUTHORIZED,
+        "403": FORBIDDEN,
+        "404": NOT_FOUND,
+        "409": _error("seat_taken：座位已被本活动另一份有效报名占用；registration_cancelled：报名已取消或已删除"),
+        "422": INVALID,
+    },
+}
+OPERATIONS["/events/{event_id}/programme"] = {
+    "get": {
+        "summary": "颁奖节目单：每个奖项的候选人是否已到、座位、陪同人员到场数（管理员或本活动的工作人员）",
+        "operationId": "eventProgramme",
+        "security": ADMIN,
+        "parameters": [EVENT_ID],
+        "responses": {
+            "200": _ok("按奖项列出候选人，未到的在前", award_schemas.ProgrammeSchema),
+            "401": UNAUTHORIZED,
+            "403": FORBIDDEN,
+            "404": NOT_FOUND,
+        },
+    },
+}
+PAGES["/admin/events/{event_id}/stage"] = _page(
+    "舞台监督看板：每个奖项的候选人已到 / 未到、座位与陪同人员（管理员令牌，或工作人员令牌放在 # 之后）",
+    "stageBoardPage",
+    [EVENT_ID],
+)
 
 
 @functools.lru_cache(maxsize=1)
@@ -502,3 +641,97 @@ def _head_of(operations: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
             "responses": responses,
         }
     }
+
+
+# Messages (SPEC §7).
+MESSAGE_ID_PARAMETER = {
+    "name": "message_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"},
+}
+RATE_LIMITED = {
+    **_error("请求过于频繁（每个手机号每分钟 1 次、每天 5 次；每个地址每小时 30 次）"),
+    "headers": {"Retry-After": {"description": "多少秒后可再试", "schema": {"type": "integer"}}},
+}
+OPERATIONS.update(
+    {
+        "/events/{event_id}/messages": {
+            "get": {
+                "summary": "短信记录（可按报名编号、状态筛选）",
+                "operationId": "listMessages",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, {"in": "query", "schema": requests.MessageListQuerySchema}],
+                "responses": {
+                    "200": _ok("短信记录", replies.MessageListSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            }
+        },
+        "/events/{event_id}/messages/{message_id}/retry": {
+            "post": {
+                "summary": "重新发送一条短信（重新计算尝试次数）",
+                "operationId": "retryMessage",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, MESSAGE_ID_PARAMETER],
+                "responses": {
+                    "200": _ok("已重新排队", replies.MessageSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            }
+        },
+        "/events/{event_id}/ticket-recovery": {
+            "post": {
+                "summary": "找回电子票：已报名的手机号会收到电子票链接短信（无论是否报名，回复相同）",
+                "operationId": "recoverTicket",
+                "security": [],
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.PhoneRequestSchema),
+                "responses": {
+                    "202": _ok("已受理", replies.AcceptedSchema),
+                    "400": BAD_JSON,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/events/{event_id}/phone-codes": {
+            "post": {
+                "summary": "发送短信验证码（活动要求 verify_phone 时；6 位，10 分钟内有效）",
+                "operationId": "sendPhoneCode",
+                "security": [],
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.PhoneRequestSchema),
+                "responses": {
+                    "202": _ok("已受理", replies.AcceptedSchema),
+                    "400": BAD_JSON,
+                    "404": NOT_FOUND,
+                    "409": _error("本活动无需短信验证"),
+                    "422": INVALID,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/dev/outbox": {
+            "get": {
+                "summary": "本地环境：outbox 短信通道存下的短信（部署环境为 404）",
+                "operationId": "devOutbox",
+                "security": ADMIN,
+                "parameters": [{"in": "query", "schema": requests.OutboxQuerySchema}],
+                "responses": {
+                    "200": _ok("该手机号收到的短信", replies.OutboxSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            }
+        },
+    }
+)

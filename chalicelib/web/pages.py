@@ -27,11 +27,15 @@ from chalicelib.config import settings
 from chalicelib.domain import clock
 from chalicelib.domain.errors import NotFound, ServiceUnavailable
 from chalicelib.domain.events import (
+    CLOSED,
     COLLECTOR_EXCHANGE,
     DEFAULT_RETENTION_DAYS,
+    FULL,
     KIND_LABELS_ZH,
     KIND_ROLES,
+    OPEN,
     ROLE_LABELS_ZH,
+    WAITLIST,
     Event,
     role_label,
 )
@@ -189,8 +193,22 @@ def unavailable_as_page(page: Page) -> Page:
 # --- /e/{event_id}: the registration form ----------------------------------------------------
 
 
-def render_registration(event: Event, moment: datetime) -> str:
-    state = registration_state(event, moment)
+def invite_state(event: Event, moment: datetime) -> str:
+    """The form's state for an invite link: open until the event ends, on any seat up to capacity."""
+    if not event.invite_registration_is_open(moment):
+        return CLOSED
+    if event.seats_remaining > 0:
+        return OPEN
+    return WAITLIST if event.waitlist else FULL
+
+
+def render_registration(
+    event: Event, moment: datetime, invite_code: str | None = None, invite_role: str | None = None
+) -> str:
+    """The form; with a usable invite code, only the code's role, chosen (SPEC §6). Invite-only
+    roles are never offered on the public form."""
+    invited = invite_code is not None and invite_role is not None
+    state = invite_state(event, moment) if invited else registration_state(event, moment)
     can_register = state in ("open", "waitlist")
     data = {
         "event_id": event.event_id,
@@ -199,6 +217,12 @@ def render_registration(event: Event, moment: datetime) -> str:
         "state": state,
         "max_items": MAX_ITEMS,
     }
+    roles = list(event.roles or KIND_ROLES[event.kind])
+    if invite_code is not None and invite_role is not None:
+        data["invite_code"] = invite_code
+        roles = [invite_role]
+    else:
+        roles = [role for role in roles if role not in event.invite_only_roles]
     return _render(
         "register.html",
         page_data=data,
@@ -207,23 +231,27 @@ def render_registration(event: Event, moment: datetime) -> str:
         can_register=can_register,
         kind_label=KIND_LABELS_ZH.get(event.kind, "活动"),
         collector=event.kind == COLLECTOR_EXCHANGE,
-        roles=list(event.roles or KIND_ROLES[event.kind]),
+        roles=roles,
+        invite_role=invite_role if invited else None,
+        invite_rejected=bool(invite_code) and not invited,
         max_party_size=int(event.max_party_size or 1),
         retention_days=int(event.retention_days or DEFAULT_RETENTION_DAYS),
         max_items=MAX_ITEMS,
         intent_labels=ITEM_INTENT_LABELS_ZH,
+        awards=list(event.awards or []) if "nominee" in (event.roles or KIND_ROLES[event.kind]) else [],
     )
 
 
 @unavailable_as_page
-def registration_page(event_id: str) -> tuple[int, str]:
-    from chalicelib.services import events
+def registration_page(event_id: str, invite_code: str | None = None) -> tuple[int, str]:
+    from chalicelib.services import events, invites
 
     try:
         event = events.require_event(event_id)
     except NotFound:
         return 404, render_not_found("找不到这个活动", "活动不存在或链接有误，请向主办方确认报名链接。")
-    return 200, render_registration(event, clock.now())
+    invite_role = invites.role_of_code(event, invite_code) if invite_code else None
+    return 200, render_registration(event, clock.now(), invite_code, invite_role)
 
 
 # --- /t/{ticket_token}: the ticket -----------------------------------------------------------
@@ -265,10 +293,22 @@ def ticket_page(ticket_token: str) -> tuple[int, str]:
 
 # --- /scan/{event_id}: the gate scanner ------------------------------------------------------
 
+SCAN_WORKER = "scan-sw.js"  # the scanner's service worker, served with Service-Worker-Allowed
+
 
 def render_scanner(event: Event) -> str:
-    data = {"event_id": event.event_id, "title": event.title, "roles_zh": ROLE_LABELS_ZH, "jsqr": asset_url("jsQR.js")}
-    return _render("scan.html", page_data=data, event=event)
+    lists = [{"list_id": item.list_id, "name": item.name, "roles": item.roles} for item in event.gate_lists]
+    data = {
+        "event_id": event.event_id,
+        "title": event.title,
+        "roles_zh": ROLE_LABELS_ZH,
+        "jsqr": asset_url("jsQR.js"),
+        "lists": lists,
+        "ends_at": event.ends_at,
+        "worker": asset_url(SCAN_WORKER),
+        "assets": [asset_url(name) for name in ("app.css", "gate-store.js", "scan.js", "jsQR.js")],
+    }
+    return _render("scan.html", page_data=data, event=event, lists=lists)
 
 
 @unavailable_as_page
@@ -328,7 +368,12 @@ def admin_page() -> tuple[int, str]:
 
 def render_admin_event(event_id: str) -> str:
     root = ADMIN_EVENT_ROOT
-    data = _console_data(root, event_id=event_id, qr_lib=rooted_asset_url("qrcode-generator.js", root))
+    data = _console_data(
+        root,
+        event_id=event_id,
+        qr_lib=rooted_asset_url("qrcode-generator.js", root),
+        messages_lib=rooted_asset_url("admin-messages.js", root),  # loaded on the first 短信 click
+    )
     return _render("admin_event.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
 
 
@@ -338,6 +383,27 @@ def admin_event_page(event_id: str) -> tuple[int, str]:
     if not EVENT_ID.fullmatch(event_id):
         return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../")
     return 200, render_admin_event(event_id)
+
+
+# --- /admin/events/{event_id}/stage: the stage manager's board (SPEC §9) ----------------------
+
+STAGE_REFRESH_SECONDS = 5  # at least every 10 s (SPEC §9)
+
+
+def render_stage(event_id: str) -> str:
+    root = ADMIN_EVENT_ROOT + "../"  # /admin/events/{id}/stage sits three folders down
+    data = _console_data(root, event_id=event_id, refresh_seconds=STAGE_REFRESH_SECONDS)
+    return _render("stage.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
+
+
+def stage_page(event_id: str) -> tuple[int, str]:
+    """A shell like the console's: the data comes from GET /events/{id}/programme with the admin
+    token of this tab (sessionStorage) or a gate's staff token given in the URL fragment."""
+    from chalicelib.domain.ids import EVENT_ID
+
+    if not EVENT_ID.fullmatch(event_id):
+        return 404, render_not_found("找不到这个活动", "活动编号有误，请从活动列表进入。", root="../../../")
+    return 200, render_stage(event_id)
 
 
 # --- /privacy --------------------------------------------------------------------------------

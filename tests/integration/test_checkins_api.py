@@ -35,7 +35,7 @@ def test_first_scan_ok_then_already_checked_in_with_time_and_gate(admin, public,
     ok = first.json()
     assert ok["result"] == "ok"
     assert ok["registration"] == {"registration_id": reply["registration_id"], "name": "王五",
-                                  "role": "nominee", "party_size": 3}
+                                  "role": "nominee", "party_size": 3, "seat": None}
     assert ok["checked_in_at"].endswith("+08:00")
 
     again = checkin(admin, eid, reply["ticket_token"], gate="西门")

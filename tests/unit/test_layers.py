@@ -26,7 +26,7 @@ ALLOWED = {
 # Third-party packages that belong to one layer only.
 OWNED = {"chalice": {"web"}, "boto3": {"storage"}, "botocore": {"storage"}, "jinja2": {"web"},
          "markupsafe": {"web"}, "apispec": {"web"}, "marshmallow": {"schemas"}, "qrcode": {"formats"},
-         "xlsxwriter": {"formats"}}
+         "xlsxwriter": {"formats"}, "openpyxl": {"formats"}}
 
 
 def module_name(path: Path) -> str:

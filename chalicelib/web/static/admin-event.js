@@ -28,6 +28,9 @@
       select.appendChild(el('option', { value: role, text: C.roleLabel(role) }));
     });
     select.value = current;
+    var ceremony = event.kind === 'award_ceremony';
+    $('stage-link-row').hidden = !ceremony;
+    $('gate-stage-field').hidden = !ceremony;
     var publicUrl = $('public-url');
     publicUrl.value = new URL(publicUrl.getAttribute('data-path'), location.href).href;
   }
@@ -227,7 +230,7 @@
   // --- 报名名单 ---
   var STATUS_LABELS = { confirmed: '已确认', waitlisted: '候补中', cancelled: '已取消' };
   var attendees = (function () {
-    var cursors = [null], page = 0, next = null, seq = 0, debounce = null, rows = {};
+    var cursors = [null], page = 0, next = null, seq = 0, debounce = null, rows = {}, info = null;
     var tbody = $('roster').tBodies[0], message = $('att-message'), error = $('att-error');
 
     function filters() {
@@ -240,9 +243,11 @@
       busy(true);
       C.show(error, '');
       $('att-summary').textContent = '加载中…';
-      return C.api('GET', path('/registrations'), {
+      return Promise.all([C.api('GET', path('/registrations'), {
         query: { q: f.q, status: f.status, role: f.role, limit: PAGE_SIZE, cursor: cursors[page] }
-      }).then(function (answer) {
+      }), C.registrations.programme(event)]).then(function (answers) {
+        var answer = answers[0];
+        info = answers[1];
         if (mine !== seq) return;
         busy(false);
         if (answer.status !== 200) {
@@ -290,7 +295,10 @@
         var actions = [];
         if (r.status === 'confirmed' && !erased && !fullyIn) actions.push(actionButton('checkin', '签到', r, 'btn-primary'));
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
+        if (live && !erased) actions.push(actionButton('seat', '座位/奖项', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
+        if (!erased) actions.push(actionButton('messages', '短信', r));
+        var note = C.registrations.describe(r, info, event);
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
@@ -299,25 +307,45 @@
             el('span', { class: 'rid', text: r.registration_id })
           ]),
           el('td', { 'data-label': '手机号', class: 'phone', text: text(r.phone) }),
-          el('td', { 'data-label': '身份', text: C.roleLabel(r.role) || '—' }),
+          el('td', { 'data-label': '身份' }, [C.roleLabel(r.role) || '—', note ? el('span', { class: 'reg-note', text: note }) : null]),
           el('td', { 'data-label': '人数', class: 'num', text: r.party_size || 1 }),
           el('td', { 'data-label': '状态' }, [el('span', { class: 'badge badge-' + r.status, text: statusLabel })]),
+          el('td', { 'data-label': '座位', class: r.seat ? '' : 'muted', text: r.seat || '—' }),
           el('td', { 'data-label': '签到', class: r.checked_in_at ? 'in' : 'muted', text: checkinText(r) }),
           el('td', { 'data-label': '报名时间', text: C.fmtTime(r.registered_at) || '—' }),
           el('td', { 'data-label': '操作', class: 'actions-cell' }, [el('div', { class: 'actions' }, actions.length ? actions : [el('span', { class: 'muted', text: '—' })])])
         ]));
       });
-      if (!items.length) emptyRow(tbody, 8, '没有报名记录');
+      if (!items.length) emptyRow(tbody, 9, '没有报名记录');
     }
     function say(textValue, tone) {
       message.className = 'notice' + (tone ? ' notice-' + tone : '');
       C.show(message, textValue);
+    }
+    /* The texts dialog (admin-messages.js) is loaded on the first 短信 click. */
+    var messagesLoading = null;
+    function messagesLib() {
+      if (window.BaomingMessages) return Promise.resolve(window.BaomingMessages);
+      if (!messagesLoading) {
+        messagesLoading = new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          script.src = data.messages_lib;
+          script.onload = function () { resolve(window.BaomingMessages); };
+          script.onerror = function () { messagesLoading = null; reject(new Error('messages')); };
+          document.head.appendChild(script);
+        });
+      }
+      return messagesLoading;
     }
     function act(action, rid) {
       var r = rows[rid];
       if (!r) return;
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
+      if (action === 'messages') {
+        messagesLib().then(function (texts) { texts.show(rid, who); }, function () { C.show(error, '短信记录加载失败，请重试'); });
+        return;
+      }
       if (action === 'checkin') {
         busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {
@@ -325,6 +353,14 @@
           var body = answer.body || {};
           if (body.result) say(who + '：' + (body.message || body.result), body.result === 'ok' ? 'ok' : 'warn');
           else C.show(error, C.problem(answer));
+          load();
+        });
+        return;
+      }
+      if (action === 'seat') {
+        C.registrations.edit(r, event, info, rows).then(function (saved) {
+          if (!saved) return;
+          say('已保存「' + who + '」的' + (saved.seat ? '座位：' + saved.seat : '座位与奖项'), 'ok');
           load();
         });
         return;
@@ -511,6 +547,8 @@
           shownTokenId = body.token_id || null;
           $('new-link-label').textContent = body.label || label || '签到口';
           $('gate-url').value = body.scanner_url;
+          var stageUrl = $('gate-stage-url');
+          stageUrl.value = new URL(stageUrl.getAttribute('data-path'), location.href).href + '#token=' + encodeURIComponent(body.token);
           $('gate-expiry').textContent = body.expires_at ? '有效期至 ' + C.fmtTime(body.expires_at) + '（北京时间），撤销后立即失效' : '';
           $('new-link').hidden = false;
           drawQr($('gate-qr'), body.scanner_url);
@@ -541,7 +579,7 @@
         if (!yes) return;
         C.api('DELETE', path('/staff-tokens/' + encodeURIComponent(id))).then(function (answer) {
           if (answer.status === 204 || answer.status === 200) {
-            if (id === shownTokenId) { $('new-link').hidden = true; C.clear($('gate-qr')); $('gate-url').value = ''; }
+            if (id === shownTokenId) { $('new-link').hidden = true; C.clear($('gate-qr')); $('gate-url').value = ''; $('gate-stage-url').value = ''; }
           } else if (answer.status !== 401) C.show(error, C.problem(answer));
           load();
         });
@@ -569,7 +607,7 @@
   var FIELD_LABELS = {
     title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
     registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
-    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数', verify_phone: '短信验证'
   };
   /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
   function fieldNames(textValue) {

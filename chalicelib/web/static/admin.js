@@ -283,6 +283,61 @@
     version_conflict: '活动刚被其他人修改，请刷新后重试'
   };
 
+  /* The awards of an award ceremony (SPEC §9): one row per award (名称, 名额, 编号), added and
+     removed in the form; value() is the list the API takes. Null when the form has no awards field. */
+  C.awardsEditor = function (form) {
+    var list = form.querySelector('#award-rows'), add = form.querySelector('#award-add');
+    if (!list || !add) return null;
+    var serial = 0;
+    function freeId() {
+      var used = {}, inputs = list.querySelectorAll('.aw-id');
+      for (var i = 0; i < inputs.length; i++) used[inputs[i].value.trim()] = true;
+      for (var n = 1; ; n++) if (!used['award-' + n]) return 'award-' + n;
+    }
+    function input(kind, label, attrs, value) {
+      var id = 'aw-' + kind + '-' + (++serial);
+      return el('div', { class: 'aw-cell aw-' + kind + '-cell' }, [
+        el('label', { for: id, text: label }),
+        el('input', Object.assign({ id: id, class: 'aw-' + kind, autocomplete: 'off', value: value }, attrs))
+      ]);
+    }
+    function row(award) {
+      var li = el('li', { class: 'award-row' }, [
+        input('name', '奖项名称', { maxlength: 40, placeholder: '如：十大孝星' }, award.name || ''),
+        input('slots', '名额', { type: 'number', inputmode: 'numeric', min: 1, max: 100, step: 1 },
+          award.slots === undefined || award.slots === null ? 10 : award.slots),
+        input('id', '奖项编号', { maxlength: 64, autocapitalize: 'off', spellcheck: 'false' }, award.award_id || freeId())
+      ]);
+      li.appendChild(el('button', { type: 'button', class: 'btn btn-sm btn-danger-ghost aw-remove', text: '删除',
+        'aria-label': '删除奖项' + (award.name ? '：' + award.name : '') }));
+      list.appendChild(li);
+      return li;
+    }
+    add.addEventListener('click', function () { row({}).querySelector('.aw-name').focus(); });
+    list.addEventListener('click', function (ev) {
+      var button = ev.target.closest ? ev.target.closest('.aw-remove') : null;
+      if (!button) return;
+      var li = button.closest('li');
+      li.parentNode.removeChild(li);
+      add.focus();
+    });
+    return {
+      fill: function (awards) { C.clear(list); (awards || []).forEach(row); },
+      value: function () {
+        var out = [], rows = list.querySelectorAll('.award-row');
+        for (var i = 0; i < rows.length; i++) {
+          var slots = rows[i].querySelector('.aw-slots').value.trim();
+          out.push({
+            award_id: rows[i].querySelector('.aw-id').value.trim(),
+            name: rows[i].querySelector('.aw-name').value.trim(),
+            slots: /^\d+$/.test(slots) ? Number(slots) : slots
+          });
+        }
+        return out;
+      }
+    };
+  };
+
   /* eventForm({onSaved(event), onClose()}) wires #event-form; returns {fill(event)} for editing. */
   C.eventForm = function (options) {
     var form = $('event-form');
@@ -304,7 +359,10 @@
         var boxes = groups[i].querySelectorAll('input');
         for (var j = 0; j < boxes.length; j++) boxes[j].disabled = !on;
       }
+      var only = form.querySelectorAll('[data-kind-only]');
+      for (i = 0; i < only.length; i++) only[i].hidden = only[i].getAttribute('data-kind-only') !== current;
     }
+    var awards = C.awardsEditor(form);
     var kinds = form.querySelectorAll('input[name="kind"]');
     for (var i = 0; i < kinds.length; i++) kinds[i].addEventListener('change', showRoles);
     showRoles();
@@ -326,7 +384,12 @@
       TIME_FIELDS.forEach(function (name) { body[name] = C.fromLocalInput(control(name).value); });
       NUMBER_FIELDS.forEach(function (name) { body[name] = numberOf(name); });
       body.waitlist = control('waitlist').checked;
+      if (control('verify_phone')) body.verify_phone = control('verify_phone').checked;
       body.roles = roles();
+      if (awards && kind() === 'award_ceremony') {
+        body.awards = awards.value();
+        if (mode === 'create' && !body.awards.length) delete body.awards;
+      }
       if (mode === 'create') {
         var eid = control('event_id').value.trim();
         if (eid) body.event_id = eid;
@@ -344,6 +407,7 @@
         return Date.parse(a) === Date.parse(b);
       }
       if (name === 'roles') return (a || []).slice().sort().join(',') === (b || []).slice().sort().join(',');
+      if (name === 'awards') return JSON.stringify(a || []) === JSON.stringify(b || []);
       return a === b;
     }
     /* Only what changed, for PATCH. A number left blank goes as null: the server says it's required. */
@@ -369,8 +433,10 @@
       TIME_FIELDS.forEach(function (name) { control(name).value = C.toLocalInput(event[name]); });
       NUMBER_FIELDS.forEach(function (name) { control(name).value = event[name] === null || event[name] === undefined ? '' : event[name]; });
       control('waitlist').checked = !!event.waitlist;
+      if (control('verify_phone')) control('verify_phone').checked = !!event.verify_phone;
       var boxes = form.querySelectorAll('input[name="roles"]');
       for (i = 0; i < boxes.length; i++) boxes[i].checked = (event.roles || []).indexOf(boxes[i].value) >= 0;
+      if (awards) awards.fill(event.awards || []);
     }
 
     function busy(on) {
@@ -420,7 +486,7 @@
       errors.clear();
       ok.textContent = '';
       if (mode === 'edit' && original) { ev.preventDefault(); fill(original); return; }
-      setTimeout(showRoles, 0); // after the browser put the defaults back
+      setTimeout(function () { showRoles(); if (awards) awards.fill([]); }, 0); // after the browser put the defaults back
     });
     var close = $('event-form-close');
     if (close) close.addEventListener('click', function () { errors.clear(); if (options.onClose) options.onClose(); });
