@@ -91,7 +91,10 @@ class NoDelayChaliceHandler(ChaliceRequestHandler):
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if status == 503:
             headers["Retry-After"] = "2"
-        self._send_http_response(status, headers, json.dumps(body, ensure_ascii=False))
+        # A HEAD answer has no body (as the app's own HEAD replies): body bytes there would be read
+        # as the start of the next response on a kept-alive connection.
+        text = "" if self.command == "HEAD" else json.dumps(body, ensure_ascii=False)
+        self._send_http_response(status, headers, text)
 
     def __getattr__(self, name: str) -> Any:
         # Methods Chalice has no handler for (TRACE, CONNECT, ...): a JSON 405, not http.server's HTML 501.

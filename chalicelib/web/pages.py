@@ -349,6 +349,9 @@ def _console_context(root: str) -> dict[str, object]:
 def _console_data(root: str, **extra: object) -> dict[str, object]:
     return {
         "root": root,
+        # The award-ceremony parts of the console, loaded when first needed (SPEC §9).
+        "awards_js": rooted_asset_url("admin-awards.js", root),
+        "awards_css": rooted_asset_url("admin-awards.css", root),
         "kinds": KIND_LABELS_ZH,
         "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
         "roles_zh": ROLE_LABELS_ZH,

@@ -72,6 +72,7 @@
     if (!signedIn) return;
     stopOverview();
     if (tab === 'overview') refreshOverview();
+    else if (tab === 'edit') editForm.loadAwards().catch(function () {});
     else if (tab === 'attendees') attendees.show();
     else if (tab === 'gates') gates.show();
     else if (tab === 'audit') audit.load(true);
@@ -245,7 +246,8 @@
       $('att-summary').textContent = '加载中…';
       return Promise.all([C.api('GET', path('/registrations'), {
         query: { q: f.q, status: f.status, role: f.role, limit: PAGE_SIZE, cursor: cursors[page] }
-      }), C.registrations.programme(event)]).then(function (answers) {
+      }), C.awardsModule().then(function () { return C.registrations.programme(event); }, function () { return null; })
+      ]).then(function (answers) {
         var answer = answers[0];
         info = answers[1];
         if (mine !== seq) return;
@@ -298,7 +300,7 @@
         if (live && !erased) actions.push(actionButton('seat', '座位/奖项', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
         if (!erased) actions.push(actionButton('messages', '短信', r));
-        var note = C.registrations.describe(r, info, event);
+        var note = C.registrations ? C.registrations.describe(r, info, event) : '';
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
@@ -358,7 +360,7 @@
         return;
       }
       if (action === 'seat') {
-        C.registrations.edit(r, event, info, rows).then(function (saved) {
+        C.awardsModule().then(function () { return C.registrations.edit(r, event, info, rows); }).then(function (saved) {
           if (!saved) return;
           say('已保存「' + who + '」的' + (saved.seat ? '座位：' + saved.seat : '座位与奖项'), 'ok');
           load();
