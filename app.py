@@ -428,6 +428,11 @@ def item_page(item_token):
     return http.html_response(*item_pages.item_page(item_token), headers=http.PRIVATE)
 
 
+@route("/admin/events/{event_id}/items", methods=["GET"])
+def admin_items_page(event_id):
+    return http.html_response(*item_pages.admin_items_page(event_id), headers=http.PRIVATE)
+
+
 # --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------
 
 

@@ -220,6 +220,14 @@ def demo_scanner_url() -> str:
     return str(staff.create_staff_token(DEMO_EVENTS[0]["event_id"]).scanner_url)
 
 
+def demo_desk_url() -> str:
+    """The collector exchange's intake desk (SPEC §8), with a staff token of that event."""
+    from chalicelib.services import staff
+
+    issued = staff.create_staff_token(DEMO_EVENTS[1]["event_id"], {"label": "藏品接收台"})
+    return str(issued.scanner_url).replace("/scan/", "/desk/", 1)
+
+
 def sms_line(env: dict[str, str], base: str) -> str:
     from chalicelib.config import settings
 
@@ -371,6 +379,7 @@ baoming is running on {base}  (started in {time.perf_counter() - started:.1f} s)
   registration forms: {base}/e/{award}  ·  {base}/e/{exchange}
   demo ticket:        {demo_ticket_url(state)}
   gate scanner:       {demo_scanner_url()}
+  intake desk:        {demo_desk_url()}
   organiser console:  {base}/admin
   privacy notice:     {base}/privacy
   texts (SMS):        {sms_line(env, base)}

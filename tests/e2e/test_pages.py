@@ -137,7 +137,7 @@ def test_collector_form_with_item_rows(phone, make_event, stack, admin, shoot):
     [registration] = admin.get(f"/events/{eid}/registrations").json()["items"]
     assert registration["name"] == "王建国"
     assert registration["items"] == [{"name": "全国通用粮票一套", "category": "粮票", "era": "1960年代",
-                                      "intent": "donate"}]
+                                      "intent": "donate", "item_id": "C-0001"}]
 
 
 def test_bad_input_shows_the_servers_chinese_messages_next_to_the_fields(phone, make_event, stack, db, shoot):
