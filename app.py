@@ -24,8 +24,11 @@ if TYPE_CHECKING:
         invitations,
         invites,
         item_exports,
+        messages,
+        phone_codes,
         privacy,
         programme,
+        recovery,
         registrations,
         retention,
         staff,
@@ -51,6 +54,9 @@ else:
     retention = lazy_module("chalicelib.services.retention")
     staff = lazy_module("chalicelib.services.staff")
     tickets = lazy_module("chalicelib.services.tickets")
+    messages = lazy_module("chalicelib.services.messages")
+    phone_codes = lazy_module("chalicelib.services.phone_codes")
+    recovery = lazy_module("chalicelib.services.recovery")
     caller = lazy_module("chalicelib.web.caller")
     openapi = lazy_module("chalicelib.web.openapi")
     pages = lazy_module("chalicelib.web.pages")
@@ -62,6 +68,8 @@ else:
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")
+# The table's stream, named in infra/resources.json (this placeholder is replaced there).
+MESSAGES_STREAM_ARN = "arn:aws:dynamodb:us-east-1:000000000000:table/baoming/stream/placeholder"
 app.api.binary_types = http.BINARY_TYPES
 
 
@@ -246,6 +254,51 @@ def checkin_data(event_id):
     return http.reply(replies.GATE_DATA, gate.gate_data(event_id, _query(), _caller()), headers=http.PRIVATE)
 
 
+# --- messages (SMS, SPEC §7): the queue's sender, recovery, verification codes -------------------
+
+
+# Deployed: the table's stream (new queued messages, filtered in infra/) sends at once ...
+@app.on_dynamodb_record(stream_arn=MESSAGES_STREAM_ARN, batch_size=25, starting_position="LATEST")
+def send_messages(event):
+    messages.send_stream_records([record.new_image for record in event])
+
+
+# ... and every minute what is due again (retries with backoff, anything the stream missed).
+@app.schedule(Rate(1, unit=Rate.MINUTES))
+def retry_messages(event):
+    messages.send_for(seconds=45)  # within the function's timeout; the rest waits for the next minute
+
+
+def _client_ip():
+    """API Gateway's `requestContext.identity.sourceIp` (locally the TCP peer): never a header."""
+    return ((_request().context or {}).get("identity") or {}).get("sourceIp")
+
+
+@route("/events/{event_id}/messages", methods=["GET"], authorizer=staff_or_admin)
+def list_messages(event_id):
+    return http.reply(replies.MESSAGE_LIST, messages.list_messages(event_id, _query()), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/messages/{message_id}/retry", methods=["POST"], authorizer=staff_or_admin)
+def retry_message(event_id, message_id):
+    return http.reply(replies.MESSAGE, messages.retry(event_id, message_id), headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/ticket-recovery", methods=["POST"])
+def ticket_recovery(event_id):
+    return http.reply(replies.ACCEPTED, recovery.request_recovery(event_id, _body(), _client_ip()), 202)
+
+
+@route("/events/{event_id}/phone-codes", methods=["POST"])
+def phone_code(event_id):
+    return http.reply(replies.ACCEPTED, phone_codes.request_code(event_id, _body(), _client_ip()), 202)
+
+
+@route("/dev/outbox", methods=["GET"], authorizer=staff_or_admin)
+def dev_outbox():
+    return http.reply(replies.OUTBOX, messages.outbox(_query()), headers=http.PRIVATE)
+
+
 # --- pages -----------------------------------------------------------------------------------
 
 
@@ -375,6 +428,11 @@ def desk_page(event_id):
 @route("/i/{item_token}", methods=["GET"])
 def item_page(item_token):
     return http.html_response(*item_pages.item_page(item_token), headers=http.PRIVATE)
+
+
+@route("/admin/events/{event_id}/items", methods=["GET"])
+def admin_items_page(event_id):
+    return http.html_response(*item_pages.admin_items_page(event_id), headers=http.PRIVATE)
 
 
 # --- guests known in advance (SPEC §6): invite codes, import, invitations ----------------------

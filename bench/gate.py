@@ -18,7 +18,7 @@ from typing import Any
 
 from bench.latency import floor_app
 
-N = 300
+N = 150
 GATE_DATA_REGISTRATIONS = 1000
 
 
@@ -32,7 +32,8 @@ def _count_requests() -> dict[str, int]:
     counts: dict[str, int] = {}
 
     def note(model: Any, **_: Any) -> None:
-        counts[model.name] = counts.get(model.name, 0) + 1
+        if counts.get("_on"):
+            counts[model.name] = counts.get(model.name, 0) + 1
 
     aws.client("dynamodb").meta.events.register("before-call.dynamodb", note)
     return counts
@@ -61,16 +62,18 @@ def online(gateway: Any, floor: Any, admin: dict[str, str]) -> dict[str, Any]:
     counts = _count_requests()
     checkin, put, transact = [], [], []
     for token in tickets[20:]:  # interleaved, so drift affects all alike
+        counts["_on"] = 1
         started = time.perf_counter()
         call(gateway, checkins, admin, {"code": token, "gate": "东门"})
         checkin.append(time.perf_counter() - started)
+        counts["_on"] = 0
         started = time.perf_counter()
         call(floor, "/put", plain, {"code": token})
         put.append(time.perf_counter() - started)
         started = time.perf_counter()
         call(floor, "/transact", plain, {"code": token})
         transact.append(time.perf_counter() - started)
-    requests_per_checkin = {name: count / N for name, count in counts.items() if name != "PutItem"}
+    requests_per_checkin = {name: count / N for name, count in counts.items() if name != "_on"}
     return {"checkin": _median_ms(checkin), "put": _median_ms(put), "transact": _median_ms(transact),
             "requests": requests_per_checkin}
 
@@ -126,7 +129,7 @@ def offline_verdict_ms(samples: int = 30) -> list[float]:
             timings = []
             with sync_playwright() as pw:
                 browser = pw.chromium.launch(executable_path="/usr/bin/chromium")
-                context = browser.new_context()
+                context = browser.new_context(bypass_csp=True)  # Playwright's polling evaluates strings
                 page = context.new_page()
                 page.goto(f"{base}/scan/{eid}#token={staff}")
                 page.wait_for_function("document.getElementById('sync-note').textContent.indexOf('名单') === 0")
@@ -143,7 +146,15 @@ def offline_verdict_ms(samples: int = 30) -> list[float]:
             server.stop()
             return timings
     finally:
-        process.terminate()
+        _stop(process)
+
+
+def _stop(process: Any) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=60)
+    except Exception:
+        process.kill()
         process.wait(timeout=10)
 
 
@@ -161,29 +172,39 @@ def main() -> None:
             from app import app
             from devtools.local_env import reset_app_caches
 
+            # moto answers large queries slowly (its response serialiser), more so on a busy VM:
+            # the figures here are sizes and ratios, not the embedded server's read time.
             os.environ["AWS_READ_TIMEOUT"] = "60"
             reset_app_caches()
             config = chalice_config("local")
-            # moto answers large queries slowly (its response serialiser), more so on a busy VM:
-            # the figures here are sizes and ratios, not the embedded server's read time.
             gateway, floor = GatewayLike(app, config), GatewayLike(floor_app(), config)
             admin = {"authorization": f"Bearer {env['ADMIN_TOKEN']}", "content-type": "application/json"}
             figures = online(gateway, floor, admin)
+            put, transact, checkin = figures["put"], figures["transact"], figures["checkin"]
+            print(f"one-PutItem handler (floor)            {put:7.2f} ms median of {N}")
+            print(f"bare TransactWriteItems (3 actions)    {transact:7.2f} ms  {transact / put:.2f}x floor")
+            print(f"check-in ok (party of 2, a gate)       {checkin:7.2f} ms  {checkin / put:.2f}x floor, "
+                  f"{checkin / transact:.2f}x the bare transaction")
+            print(f"DynamoDB requests per ok check-in      {figures['requests']}", flush=True)
             size, gzipped = gate_data_size(gateway, admin)
+            print(f"gate data, {GATE_DATA_REGISTRATIONS} registrations         {size:,} bytes JSON, {gzipped:,} gzipped "
+                  f"({size / GATE_DATA_REGISTRATIONS:.0f} bytes per entry)", flush=True)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-    print(f"one-PutItem handler (floor)            {figures['put']:7.2f} ms median of {N}")
-    print(f"bare TransactWriteItems (same shape)   {figures['transact']:7.2f} ms  {figures['transact'] / figures['put']:.2f}x floor")
-    print(f"check-in ok (party of 2, a gate)       {figures['checkin']:7.2f} ms  {figures['checkin'] / figures['put']:.2f}x floor, "
-          f"{figures['checkin'] / figures['transact']:.2f}x the bare transaction")
-    print(f"DynamoDB requests per ok check-in      {figures['requests']}")
-    print(f"gate data, {GATE_DATA_REGISTRATIONS} registrations         {size:,} bytes JSON, {gzipped:,} gzipped "
-          f"({size / GATE_DATA_REGISTRATIONS:.0f} bytes per entry)")
-    timings = offline_verdict_ms()
-    print(f"offline verdict in Chromium            median {statistics.median(timings):.1f} ms, "
-          f"max {max(timings):.1f} ms of {len(timings)} scans (goal < 50 ms)")
+        _stop(process)
+    print_offline(offline_verdict_ms())
+
+
+def print_offline(timings: list[float]) -> None:
+    ordered = sorted(timings)
+    p90 = ordered[int(len(ordered) * 0.9) - 1]
+    print(f"offline verdict in Chromium            median {statistics.median(timings):.1f} ms, p90 {p90:.1f} ms, "
+          f"first {timings[0]:.1f} ms, max {max(timings):.1f} ms of {len(timings)} scans (goal < 50 ms)")
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    if sys.argv[1:] == ["--offline"]:  # only the page's offline verdict time
+        print_offline(offline_verdict_ms())
+    else:
+        main()

@@ -28,6 +28,20 @@ class Settings:
     aws_read_timeout: float
     # The association named on donation certificates (SPEC §8).
     organization_name: str = "主办方"
+    # Messages (SMS, SPEC §7): provider `outbox` (stored; the local default), `sns` or `aliyun`.
+    sms_provider: str = "outbox"
+    sns_endpoint: str | None = None
+    aliyun_access_key_id: str | None = None
+    aliyun_access_key_secret: str | None = None
+    aliyun_access_key_param: str | None = None  # SSM SecureString "<id>:<secret>" when deployed
+    aliyun_sign_name: str = ""
+    aliyun_templates: str = ""  # "ticket:SMS_1,promoted:SMS_2,recovery:SMS_3,code:SMS_4"
+    aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+
+    @property
+    def local_stage(self) -> bool:
+        """The local stack (`make run`, tests) talks to an embedded DynamoDB; a deployed stage never does."""
+        return self.dynamodb_endpoint is not None
 
 
 def _optional(name: str) -> str | None:
@@ -53,6 +67,14 @@ def settings() -> Settings:
         export_url_seconds=int(os.environ.get("EXPORT_URL_SECONDS", "300")),
         aws_read_timeout=float(os.environ.get("AWS_READ_TIMEOUT", "2")),
         organization_name=_optional("ORGANIZATION_NAME") or "主办方",
+        sms_provider=(_optional("SMS_PROVIDER") or ("outbox" if _optional("DYNAMODB_ENDPOINT") else "sns")).lower(),
+        sns_endpoint=_optional("SNS_ENDPOINT"),
+        aliyun_access_key_id=_optional("ALIYUN_ACCESS_KEY_ID"),
+        aliyun_access_key_secret=_optional("ALIYUN_ACCESS_KEY_SECRET"),
+        aliyun_access_key_param=_optional("ALIYUN_ACCESS_KEY_PARAM"),
+        aliyun_sign_name=os.environ.get("ALIYUN_SMS_SIGN_NAME", ""),
+        aliyun_templates=os.environ.get("ALIYUN_SMS_TEMPLATES", ""),
+        aliyun_endpoint=os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
     )
 
 

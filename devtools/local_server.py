@@ -1,10 +1,12 @@
-"""The local HTTP server for the Chalice app: `chalice local` with three fixes.
+"""The local HTTP server for the Chalice app: `chalice local` with four fixes.
 
 1. TCP_NODELAY: http.server sends headers and body in separate writes; with Nagle's
    algorithm and delayed ACKs every keep-alive response waits ~40 ms.
-2. An authorizer failing with "Unauthorized" is a 401, and with anything else a 503, as in
+2. The caller's address (requestContext.identity.sourceIp) is the TCP peer, as API Gateway
+   reports it, instead of chalice local's fixed 127.0.0.1.
+3. An authorizer failing with "Unauthorized" is a 401, and with anything else a 503, as in
    API Gateway with infra/'s gateway responses (chalice local would drop the connection).
-3. Gateway-generated errors use baoming's error JSON, like the GatewayResponses in infra/.
+4. Gateway-generated errors use baoming's error JSON, like the GatewayResponses in infra/.
 """
 from __future__ import annotations
 
@@ -58,9 +60,19 @@ class GatewayLikeAuthorizer(LocalGatewayAuthorizer):
 
 
 class GatewayLike(LocalGateway):
-    def __init__(self, app_object: Chalice, config: Config):
+    def __init__(self, app_object: Chalice, config: Config, client_ip: str | None = None):
         super().__init__(app_object, config)
         self._authorizer = GatewayLikeAuthorizer(app_object)
+        self._client_ip = client_ip
+
+    def _generate_lambda_event(self, method: str, path: str, headers: Any, body: Any) -> Any:
+        # API Gateway's requestContext.identity.sourceIp is the caller's address as the gateway saw
+        # it; chalice local always says 127.0.0.1. Here it is the TCP peer of the request, never a
+        # header a client can set (X-Forwarded-For is ignored).
+        event = super()._generate_lambda_event(method, path, headers, body)
+        if self._client_ip:
+            event["requestContext"]["identity"]["sourceIp"] = self._client_ip
+        return event
 
 
 class NoDelayChaliceHandler(ChaliceRequestHandler):
@@ -68,7 +80,7 @@ class NoDelayChaliceHandler(ChaliceRequestHandler):
     quiet = True
 
     def __init__(self, request: Any, client_address: Any, server: Any, app_object: Chalice, config: Config):
-        self.local_gateway = GatewayLike(app_object, config)
+        self.local_gateway = GatewayLike(app_object, config, client_address[0] if client_address else None)
         BaseHTTPRequestHandler.__init__(self, request, client_address, server)
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
@@ -79,7 +91,10 @@ class NoDelayChaliceHandler(ChaliceRequestHandler):
         headers = {"Content-Type": "application/json; charset=utf-8"}
         if status == 503:
             headers["Retry-After"] = "2"
-        self._send_http_response(status, headers, json.dumps(body, ensure_ascii=False))
+        # A HEAD answer has no body (as the app's own HEAD replies): body bytes there would be read
+        # as the start of the next response on a kept-alive connection.
+        text = "" if self.command == "HEAD" else json.dumps(body, ensure_ascii=False)
+        self._send_http_response(status, headers, text)
 
     def __getattr__(self, name: str) -> Any:
         # Methods Chalice has no handler for (TRACE, CONNECT, ...): a JSON 405, not http.server's HTML 501.

@@ -220,6 +220,23 @@ def demo_scanner_url() -> str:
     return str(staff.create_staff_token(DEMO_EVENTS[0]["event_id"]).scanner_url)
 
 
+def demo_desk_url() -> str:
+    """The collector exchange's intake desk (SPEC §8), with a staff token of that event."""
+    from chalicelib.services import staff
+
+    issued = staff.create_staff_token(DEMO_EVENTS[1]["event_id"], {"label": "藏品接收台"})
+    return str(issued.scanner_url).replace("/scan/", "/desk/", 1)
+
+
+def sms_line(env: dict[str, str], base: str) -> str:
+    from chalicelib.config import settings
+
+    provider = settings().sms_provider
+    if provider == "outbox":
+        return f"stored, not sent: {base}/dev/outbox?phone=<手机号> (admin token)"
+    return f"sent through {provider} (SMS_PROVIDER)"
+
+
 # --- main -----------------------------------------------------------------------------------------
 
 def _say(text: str) -> None:
@@ -289,6 +306,25 @@ def retention_worker(stop: threading.Event) -> None:
             _say(f"retention re-stamp failed ({type(error).__name__}); retrying")
 
 
+MESSAGES_EVERY_SECONDS = 1.0
+
+
+def messages_worker(stop: threading.Event) -> None:
+    """What the deployed stream and scheduled functions do: send queued texts (SPEC §7) through
+    SMS_PROVIDER (default here: the outbox, read at GET /dev/outbox?phone=), retries included."""
+    from chalicelib.services import messages
+
+    failures = 0
+    while not stop.wait(MESSAGES_EVERY_SECONDS if not failures else min(2 ** failures, 30)):
+        try:
+            messages.send_for(seconds=MESSAGES_EVERY_SECONDS * 5)
+            failures = 0
+        except Exception as error:  # a store restarting or busy: try again shortly
+            failures += 1
+            if failures == 1:
+                _say(f"sending texts failed ({type(error).__name__}); retrying")
+
+
 def serve(env: dict[str, str], port: int, state: Path, embedded: Any, legacy: Path | None, started: float) -> int:
     from app import app
     from chalicelib.storage import aws
@@ -334,6 +370,7 @@ def serve(env: dict[str, str], port: int, state: Path, embedded: Any, legacy: Pa
     serving = threading.Thread(target=server.server.serve_forever, daemon=True)
     serving.start()
     threading.Thread(target=retention_worker, args=(stop,), daemon=True).start()
+    threading.Thread(target=messages_worker, args=(stop,), daemon=True).start()
     _say(f"""
 baoming is running on {base}  (started in {time.perf_counter() - started:.1f} s)
   admin token:        {env['ADMIN_TOKEN']}
@@ -342,8 +379,10 @@ baoming is running on {base}  (started in {time.perf_counter() - started:.1f} s)
   registration forms: {base}/e/{award}  ·  {base}/e/{exchange}
   demo ticket:        {demo_ticket_url(state)}
   gate scanner:       {demo_scanner_url()}
+  intake desk:        {demo_desk_url()}
   organiser console:  {base}/admin
   privacy notice:     {base}/privacy
+  texts (SMS):        {sms_line(env, base)}
   DynamoDB:           {env['DYNAMODB_ENDPOINT']}
   data:               {data}{restored_line}
 Ctrl-C stops everything.

@@ -71,8 +71,14 @@ def dynamodb_endpoint() -> Iterator[str]:
     try:
         yield endpoint
     finally:
+        # It compacts its journal on SIGTERM: with a whole suite's data on a loaded machine that
+        # can take a while; what is under test here is the app, not the shutdown.
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=120)
+        except __import__("subprocess").TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
 
 
 @pytest.fixture(scope="session")

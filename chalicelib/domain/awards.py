@@ -10,6 +10,8 @@ stage manager's view of who is in the hall. Pure rules and records, no I/O (SPEC
 - `slots` is the number of places the award has in the programme. It is not a hard limit:
   the programme shows nominees against slots and flags an award with more nominees than slots
   (organisers seat alternates; a hard limit would turn a late nomination into an error at the door).
+- Removing an award from the event keeps its nominees: the programme lists them (and nominees
+  registered before the event had awards) last, under 未分配奖项, until they are given an award.
 """
 
 from __future__ import annotations
@@ -40,11 +42,6 @@ class SeatTaken(Conflict):
 class RegistrationNotLive(Conflict):
     code = "registration_cancelled"
     message = "该报名已取消或个人信息已删除，不能分配座位或奖项"
-
-
-class AwardInUse(Conflict):
-    code = "award_in_use"
-    message = "该奖项下还有候选人，请先为他们改选奖项或取消报名，再删除奖项"
 
 
 # --- the event's awards ---------------------------------------------------------------------

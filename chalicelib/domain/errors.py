@@ -128,7 +128,7 @@ class PhoneTaken(Conflict):
     idempotent request may have made it); it is never part of the reply."""
 
     code = "already_registered"
-    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接"
+    message = "该手机号已报名本活动；如需查看电子票，请使用报名成功后收到的链接，或点“找回电子票”用短信接收"
 
     def __init__(self, existing_registration_id: str | None = None):
         super().__init__()
@@ -192,6 +192,27 @@ class ItemsLocked(Conflict):
 class NoDonations(Conflict):
     code = "no_donations"
     message = "该报名没有已捐赠的藏品"
+
+
+class RateLimited(DomainError):
+    """Too many recovery or code requests for a phone or from an address (SPEC §7)."""
+
+    code = "rate_limited"
+    message = "请求过于频繁，请稍后再试"
+
+    def __init__(self, retry_after: int):
+        super().__init__()
+        self.retry_after = max(int(retry_after), 1)
+
+
+class PhoneVerificationOff(Conflict):
+    code = "phone_verification_off"
+    message = "本活动报名无需短信验证码"
+
+
+class MessageNotFound(NotFound):
+    code = "message_not_found"
+    message = "短信记录不存在"
 
 
 # --- signals from storage: a conditional write did not apply --------------------------------

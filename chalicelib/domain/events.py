@@ -86,6 +86,7 @@ class Event:
     max_party_size: int = 1
     roles: list[str] = field(default_factory=list)
     retention_days: int = DEFAULT_RETENTION_DAYS
+    verify_phone: bool = False  # registration needs an SMS code sent to the phone (SPEC §7)
     created_at: str | None = None
     updated_at: str | None = None
     # Phone guards of this event are keyed with this signing key, kept while the event lives.
@@ -232,6 +233,7 @@ EDITABLE_EVENT_FIELDS = (
     "awards",
     "invite_only_roles",
     "reserved_seats",
+    "verify_phone",
 )
 
 

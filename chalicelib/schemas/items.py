@@ -127,8 +127,14 @@ class ItemSchema(TicketItemSchema):
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
 
 
+class ItemRowSchema(ItemSchema):
+    collector_name = fields.String(
+        required=True, allow_none=True, metadata={"description": "收藏者姓名（已删除个人信息则为空）"}
+    )
+
+
 class ItemListSchema(Schema):
-    items = fields.List(fields.Nested(ItemSchema), required=True)
+    items = fields.List(fields.Nested(ItemRowSchema), required=True)
 
 
 class CollectorSchema(Schema):

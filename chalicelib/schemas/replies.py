@@ -9,6 +9,7 @@ from marshmallow import Schema, fields, post_dump, validate
 
 from chalicelib.domain import checkins as checkin_rules
 from chalicelib.domain import events as event_rules
+from chalicelib.domain import messages as message_rules
 from chalicelib.domain import registrations as registration_rules
 from chalicelib.schemas.awards import AwardViewSchema
 from chalicelib.schemas.items import TicketItemSchema
@@ -41,6 +42,7 @@ class EventSchema(Schema):
     max_party_size = fields.Integer(required=True)
     roles = fields.List(fields.String(), required=True)
     retention_days = fields.Integer(required=True)
+    verify_phone = fields.Boolean(required=True)
     counts = fields.Nested(EventCountsSchema, required=True)
     checkin_lists = fields.List(fields.Nested(CheckinListReplySchema), attribute="gate_lists", dump_only=True)
     awards = fields.List(fields.Nested(AwardViewSchema), required=True)
@@ -355,3 +357,47 @@ class InvitationSheetSchema(Schema):
 
 
 INVITATION_SHEET = InvitationSheetSchema()
+
+
+# --- messages (SPEC §7) ---------------------------------------------------------------------
+
+
+class MessageSchema(Schema):
+    message_id = fields.String(required=True)
+    registration_id = fields.String(required=True, allow_none=True)
+    kind = fields.String(required=True, validate=validate.OneOf(message_rules.KINDS))
+    phone_masked = fields.String(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(message_rules.STATUSES))
+    attempts = fields.Integer(required=True)
+    created_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
+    sent_at = fields.String(metadata={"format": "date-time"})
+    error = fields.String(metadata={"description": "上次发送失败的原因（不含手机号和内容）"})
+
+    @post_dump
+    def _optional(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        return {name: value for name, value in data.items() if value is not None or name not in ("sent_at", "error")}
+
+
+class MessageListSchema(Schema):
+    items = fields.List(fields.Nested(MessageSchema), required=True)
+
+
+class AcceptedSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(["accepted"]))
+
+
+class OutboxEntrySchema(Schema):
+    phone = fields.String(required=True)
+    text = fields.String(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(message_rules.KINDS))
+    at = fields.String(required=True, metadata={"format": "date-time"})
+
+
+class OutboxSchema(Schema):
+    items = fields.List(fields.Nested(OutboxEntrySchema), required=True)
+
+
+MESSAGE = MessageSchema()
+MESSAGE_LIST = MessageListSchema()
+ACCEPTED = AcceptedSchema()
+OUTBOX = OutboxSchema()

@@ -104,6 +104,7 @@ class EventFieldsSchema(StrictSchema):
         validate=validate.Range(min=0, max=100_000, error="须在 0 到 100000 之间"),
         metadata={"description": "为受邀和导入的嘉宾预留的座位；公开报名最多占用 capacity − reserved_seats"},
     )
+    verify_phone = StrictBoolean()
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -180,6 +181,11 @@ class RegistrationFieldsSchema(StrictSchema):
         validate=validate.Length(min=1, max=64, error="邀请码无效"),
         error_messages=zh_messages(invalid="须为文本"),
         metadata={"description": "邀请码（邀请链接 ?invite= 中的值）"},
+    )
+    phone_code = fields.String(
+        validate=validate.Regexp(r"^[0-9]{6}$", error="请填写短信中的 6 位验证码"),
+        metadata={"pattern": "^[0-9]{6}$", "description": "活动要求短信验证（verify_phone）时必填"},
+        error_messages=zh_messages(invalid="请填写短信中的 6 位验证码"),
     )
 
 
@@ -282,6 +288,24 @@ class ExportQuerySchema(StrictSchema):
     )
 
 
+class PhoneRequestSchema(StrictSchema):
+    """Ticket recovery and verification codes (SPEC §7): just the phone."""
+
+    phone = MainlandMobile(
+        required=True, metadata={"example": "13812345678"}, error_messages=zh_messages(required="请填写手机号")
+    )
+
+
+class MessageListQuerySchema(StrictSchema):
+    registration_id = fields.String(metadata={"pattern": "^[0-9A-HJKMNP-TV-Z]{16}$"})
+    status = fields.String(validate=validate.OneOf(("queued", "sent", "failed"), error="须为 queued、sent 或 failed"))
+
+
+class OutboxQuerySchema(StrictSchema):
+    phone = fields.String(required=True, metadata={"example": "13812345678"})
+
+
+PHONE_REQUEST = PhoneRequestSchema()
 EVENT_CREATE = EventCreateSchema()
 EVENT_PATCH = EventPatchSchema()
 EVENT_LIST_QUERY = EventListQuerySchema()

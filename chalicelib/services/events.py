@@ -62,6 +62,7 @@ def create_event(body: Any, caller: Caller | None = None) -> Event:
         awards=data.get("awards") or [],
         invite_only_roles=data.get("invite_only_roles") or [],
         reserved_seats=data.get("reserved_seats", 0),
+        verify_phone=data.get("verify_phone", False),
         created_at=stamp,
         updated_at=stamp,
         guard_kid=tokens.keyring().active_id,

@@ -50,16 +50,20 @@ from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
 from chalicelib.services import events, staff
 from chalicelib.storage import gate as gate_store
-from chalicelib.storage import registrations as registration_store
+from chalicelib.storage import keys
 
 ATTEMPTS = 6
 EVENT_SECONDS = 60.0  # the settings a container decides with; every ok write checks their version
 MAX_ROSTERS = 4  # events whose registrations a container keeps (least recently used dropped)
+# A roster is read again after this long, so an edit by a writer that forgot to stamp
+# `changed_ms` (it would pass the write's conditions) shows within minutes, not never.
+ROSTER_SECONDS = 600.0
 
 
 @dataclass
 class _Roster:
     records: dict[str, GateRecord]
+    loaded: float = 0.0
 
 
 _rosters: OrderedDict[str, _Roster] = OrderedDict()
@@ -89,9 +93,9 @@ def _remember_event(event: Event | None) -> None:
 def _roster(event: Event) -> _Roster:
     event_id = event.event_id
     roster = _rosters.get(event_id)
-    if roster is None:
+    if roster is None or time.monotonic() - roster.loaded > ROSTER_SECONDS:
         records = gate_store.every_registration(event_id, _list_ids(event))
-        roster = _Roster({record.registration.registration_id: record for record in records})
+        roster = _Roster({record.registration.registration_id: record for record in records}, time.monotonic())
         _rosters[event_id] = roster
         while len(_rosters) > MAX_ROSTERS:
             _rosters.popitem(last=False)
@@ -101,7 +105,7 @@ def _roster(event: Event) -> _Roster:
 
 def _remember(event_id: str, registration_id: str, record: GateRecord | None) -> None:
     roster = _rosters.get(event_id)
-    if roster is None:
+    if roster is None or time.monotonic() - roster.loaded > ROSTER_SECONDS:
         return
     if record is None:
         roster.records.pop(registration_id, None)
@@ -190,13 +194,13 @@ def _decide(scan: _Scan, event: Event, record: GateRecord, fresh: bool) -> Check
     state = record.on(list_id)
     party_size = registration.party_size
     at = scan.scanned_at or clock.now_iso()
-    changed = registration_store.changed_now()
+    changed = max(keys.changed_now(), record.changed_ms + 1)  # always a new stamp
     if state.heads >= party_size:
         if not is_earlier(scan.scanned_at, state.at):
             return _already(record, list_id) if fresh else None
         gate_store.move_back(record, list_id, at, scan.gate, scan.actor, scan.nonce, event.version, changed)
         moved = replace(state, at=at, gate=scan.gate, by=scan.actor, nonces=state.nonces | _nonce(scan))
-        _remember(scan.event_id, scan.registration_id, _after(record, list_id, moved))
+        _remember(scan.event_id, scan.registration_id, replace(_after(record, list_id, moved), changed_ms=changed))
         return CheckinVerdict(OK, _party(record), at, scan.gate, state.first_heads, state.heads, party_size, list_id)
     problem = heads_error(scan.heads, state, party_size)
     if problem:
@@ -209,7 +213,7 @@ def _decide(scan: _Scan, event: Event, record: GateRecord, fresh: bool) -> Check
     admitted = replace(state, heads=state.heads + heads, nonces=state.nonces | _nonce(scan))
     if first:
         admitted = replace(admitted, at=at, gate=scan.gate, by=scan.actor, first_heads=heads)
-    _remember(scan.event_id, scan.registration_id, _after(record, list_id, admitted))
+    _remember(scan.event_id, scan.registration_id, replace(_after(record, list_id, admitted), changed_ms=changed))
     return CheckinVerdict(OK, _party(record), at, scan.gate, heads, admitted.heads, party_size, list_id)
 
 
@@ -375,7 +379,7 @@ def gate_data(event_id: str, query: Mapping[str, str] | None, caller: Caller | N
     params = load(requests.GATE_DATA_QUERY, dict(query or {}))
     since = _since_ms(params.get("since"))
     event = events.require_event(event_id)
-    started = registration_store.changed_now()
+    started = keys.changed_now()
     lists = _list_ids(event)
     if since is None:
         records = gate_store.every_registration(event_id, lists)

@@ -4,7 +4,7 @@ the intake desk's transitions, lookups by ticket or tag, item tags, erasure of t
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from chalicelib.config import settings
@@ -268,10 +268,12 @@ def lookup(event_id: str, body: Any) -> DeskView:
     return DeskView(_collector(registration), item_store.of_registration(event_id, registration.registration_id))
 
 
-def list_items(event_id: str, query: Mapping[str, str]) -> list[Item]:
+def list_items(event_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
+    """The event's items (filtered by state, intent, registration), each with its collector's
+    name (None once erased) for the desk and the console."""
     params = load(item_schemas.ITEM_LIST_QUERY, dict(query))
     events.require_event(event_id)
-    return list(
+    found = list(
         item_store.all_of_event(
             event_id,
             state=params.get("state", ""),
@@ -279,6 +281,12 @@ def list_items(event_id: str, query: Mapping[str, str]) -> list[Item]:
             registration_id=params.get("registration_id", ""),
         )
     )
+    names: dict[str, str | None] = {}
+    owners = list(dict.fromkeys(item.registration_id for item in found))
+    for start in range(0, len(owners), 100):
+        for registration in registration_store.get_many(event_id, owners[start : start + 100]):
+            names[registration.registration_id] = None if registration.erased else registration.name
+    return [{**asdict(item), "collector_name": names.get(item.registration_id)} for item in found]
 
 
 def tag_png(event_id: str, item_id: str) -> bytes:

@@ -9,6 +9,7 @@ from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CONFIRMED
 from chalicelib.services import audit as audit_log
 from chalicelib.services import events, items, waitlist
+from chalicelib.services import messages as message_service
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import registrations as registration_store
 
@@ -29,6 +30,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
             raise RegistrationNotFound()
         if registration.erased:
             items.erase_items_of(event_id, registration_id)  # an earlier erasure may have stopped before its items
+            message_service.erase_for(registration)  # an erasure interrupted before its messages went
             return
         at = clock.now_iso()
         try:
@@ -42,6 +44,7 @@ def erase_registration(event_id: str, registration_id: str, caller: Caller | Non
             backoff(attempt)
             continue
         items.erase_items_of(event_id, registration_id)  # collector items: notes and photos go (SPEC §8)
+        message_service.erase_for(registration)  # the phone is still known here: its outbox entries too
         if registration.holds_seat_unused and registration.status == CONFIRMED:
             waitlist.promote(event_id)
         audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, audit.REGISTRATION_ERASE, registration_id)

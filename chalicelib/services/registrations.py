@@ -37,7 +37,8 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import events, idempotency, invites, items, tickets, waitlist
+from chalicelib.services import enqueue as message_service
+from chalicelib.services import events, idempotency, invites, items, phone_codes, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import items as item_store
@@ -144,6 +145,8 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
     is_open = event.invite_registration_is_open if invite else event.registration_is_open
     if not is_open(clock.now()):
         raise RegistrationClosed()
+    if event.verify_phone:
+        phone_codes.verify(event, data)
     data = items.with_item_ids(event_id, data)  # collector items get their ids (SPEC §8)
     for attempt in range(MAX_ATTEMPTS):
         fits = event.fits_privileged if invite else event.fits_publicly
@@ -157,6 +160,7 @@ def _register_once(event_id: str, body: Any, idempotency_record: str | None) -> 
                     name_key=name_key(data["name"]),
                     reserved_seats=None if invite else event.reserved_seats,
                     extra_actions=item_store.puts_for(registration),
+                    messages=[message_service.ticket_message(event, registration)],
                     invite=invite,
                 )
                 return _issued(registration)
@@ -194,6 +198,7 @@ def _join_waitlist(
                 registration,
                 name_key=name_key(data["name"]),
                 extra_actions=item_store.puts_for(registration),
+                messages=[message_service.ticket_message(event, registration)],
                 invite=invite,
             )
         except WriteConflict:

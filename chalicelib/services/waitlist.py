@@ -5,6 +5,7 @@ from __future__ import annotations
 from chalicelib.domain import clock
 from chalicelib.domain.errors import WriteConflict
 from chalicelib.domain.registrations import WaitlistEntry, first_promotable
+from chalicelib.services import enqueue as message_service
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import events as event_store
 from chalicelib.storage import registrations as registration_store
@@ -44,7 +45,14 @@ def promote(event_id: str) -> list[str]:
         if entry is None:
             break
         try:
-            registration_store.promote(event_id, entry, event.capacity, clock.now_iso(), event.reserved_seats)
+            registration_store.promote(
+                event_id,
+                entry,
+                event.capacity,
+                clock.now_iso(),
+                event.reserved_seats,
+                messages=[message_service.promoted_message(event, entry.registration_id)],
+            )
             promoted.append(entry.registration_id)
         except WriteConflict:
             failures += 1  # another pass moved first; look again

@@ -11,4 +11,6 @@ Keys (single-table design, `infra/resources.json`):
   waitlist entry  pk=EVENT#<event_id>  sk=WAIT#<position, 10 digits>   in waitlist order
   idempotency     pk=IDEM#<sha256(scope, key)>  sk=IDEM   expires by TTL after 24 h
   staff token     pk=STAFF#<sha256(token)>  sk=STAFF    only the hash is stored
+  seat lock       pk=EVENT#<event_id>  sk=SEAT#<seat key>   one per seat a live registration holds (programme.py)
+  programme index prog_pk=PROG#<event_id>, sk    sparse: nominees and companions only (index `programme`)
 """

@@ -74,7 +74,7 @@ def client(service: str) -> Any:
     from botocore.config import Config
 
     cfg = settings()
-    endpoint = {"dynamodb": cfg.dynamodb_endpoint, "s3": cfg.s3_endpoint}.get(service)
+    endpoint = {"dynamodb": cfg.dynamodb_endpoint, "s3": cfg.s3_endpoint, "sns": cfg.sns_endpoint}.get(service)
     # Bounded: connect 1 s, read 2 s, two attempts with standard backoff — an unreachable or hung
     # store is a 503 within about 5 s, not a request held until API Gateway's 29 s limit.
     return GuardedClient(

@@ -185,17 +185,19 @@ def _heads_are(expr: _Expression, attribute: str, heads: int) -> str:
     return f"(attribute_not_exists({alias}) OR {alias} = {expr.value(0)})"
 
 
-def _identity(expr: _Expression, registration: Registration, state: ListState, names: Mapping[str, str]) -> list[str]:
-    """Conditions: the registration is still exactly as the caller knows it (so the verdict's
-    name, role and party size are the stored ones, without reading them back)."""
+def _identity(expr: _Expression, record: GateRecord, state: ListState, names: Mapping[str, str]) -> list[str]:
+    """Conditions: the registration is still exactly as the caller knows it, so the verdict's
+    name, role and party size are the stored ones without reading them back. `changed_ms` is
+    stamped by every write that changes what the gate shows (a cancellation, an erasure, an
+    edit, a check-in), so one comparison covers them; status, role, party size and this list's
+    heads and first time are compared as well, because the counters depend on them."""
+    registration = record.registration
     return [
         "attribute_exists(pk)",
+        expr.equals_or_absent(CHANGED, record.changed_ms or None),
         f"{expr.name('status')} = {expr.value(CONFIRMED)}",
-        f"attribute_not_exists({expr.name('erased')})",
         f"{expr.name('party_size')} = {expr.value(registration.party_size)}",
         expr.equals_or_absent("role", registration.role),
-        expr.equals_or_absent("name", registration.name),
-        expr.equals_or_absent("seat", registration.seat),
         _heads_are(expr, names["heads"], state.heads),
         expr.equals_or_absent(names["at"], state.at),
     ]
@@ -311,7 +313,7 @@ def admit(
     event) otherwise. A scan earlier than the recorded first one (offline) becomes the first."""
     registration, state, names = record.registration, record.on(list_id), attributes(list_id)
     expr = _Expression()
-    conditions = _identity(expr, registration, state, names)
+    conditions = _identity(expr, record, state, names)
     sets = [f"{expr.name(names['heads'])} = {expr.value(state.heads + heads)}"]
     removes: list[str] = []
     adds: list[str] = []
@@ -346,9 +348,9 @@ def move_back(
     """A scan made before the recorded first one (two offline gates, the later one synced first):
     the first check-in becomes this one: its time, gate and staff. The heads that check-in
     counted move to this scan's 10-minute bucket and gate, so the counters stay exact."""
-    registration, state, names = record.registration, record.on(list_id), attributes(list_id)
+    state, names = record.on(list_id), attributes(list_id)
     expr = _Expression()
-    conditions = _identity(expr, registration, state, names)
+    conditions = _identity(expr, record, state, names)
     conditions.append(expr.equals_or_absent(names["gate"], state.gate))
     sets: list[str] = []
     removes: list[str] = []

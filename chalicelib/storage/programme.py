@@ -6,8 +6,9 @@ award and companion, and the programme index.
               transaction as the registration's `seat`, deleted in the same transaction as a
               cancellation, an erasure or a move to another seat.
   programme   the sparse index `programme` (prog_pk=PROG#<event_id>, sk): only nominees and
-              companions carry `prog_pk`, projected to the few attributes the stage board shows,
-              so a board refresh reads those small entries and nothing else of the event.
+              companions carry `prog_pk`, projected to the eight attributes the stage board needs
+              (ids come from the keys), so a board refresh reads those small entries and nothing
+              else of the event.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from chalicelib.domain.registrations import CANCELLED, Registration
 from chalicelib.storage import dynamo
 from chalicelib.storage import events as event_items
 from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, to_dynamo
+from chalicelib.storage.keys import changed_now
 
 SEAT_PREFIX = "SEAT#"
 PROGRAMME_INDEX = "programme"
@@ -119,6 +121,8 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
             values[f":new{index}"] = changes[field]
             sets.append(f"#e{index} = :new{index}")
     updated = replace(registration, **changes)  # type: ignore[arg-type]
+    values[":chg"] = changed_now()  # the seat is in the gate data: its deltas must see the change
+    sets.append("changed_ms = :chg")
     names["#prog"] = PROGRAMME_KEY
     if in_programme(updated.role, updated.companion_of):
         values[":prog"] = programme_partition(event_id)
@@ -164,6 +168,14 @@ def update_registration(registration: Registration, changes: dict[str, str | Non
     return updated
 
 
+def _entry(item: dict[str, Any]) -> Registration:
+    """A registration from its index entry: the ids come from the keys (not projected, to keep
+    entries small), the rest from the eight projected attributes."""
+    return Registration.from_mapping(
+        {**item, "registration_id": item["sk"].removeprefix("REG#"), "event_id": item["pk"].removeprefix("EVENT#")}
+    )
+
+
 def programme_entries(event_id: str, consumed: list[float] | None = None) -> list[Registration]:
     """The nominees and companions of an event (any status) from the programme index, in
     registration order. `consumed` collects the read capacity of each page when given."""
@@ -181,7 +193,7 @@ def programme_entries(event_id: str, consumed: list[float] | None = None) -> lis
         response = dynamo.client().query(**kwargs)
         if consumed is not None:
             consumed.append(float(response.get("ConsumedCapacity", {}).get("CapacityUnits", 0)))
-        found.extend(Registration.from_mapping(from_dynamo(raw)) for raw in response.get("Items", []))
+        found.extend(_entry(from_dynamo(raw)) for raw in response.get("Items", []))
         last = response.get("LastEvaluatedKey")
         if not last:
             return found

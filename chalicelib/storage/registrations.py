@@ -5,12 +5,10 @@ any concurrency."""
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from chalicelib.domain.clock import parse_iso
 from chalicelib.domain.errors import (
     EventNotFound,
     InviteCodeUnusable,
@@ -20,8 +18,9 @@ from chalicelib.domain.errors import (
     ServiceUnavailable,
     WriteConflict,
 )
-from chalicelib.domain.events import NO_GATE, Event, timeline_bucket
+from chalicelib.domain.events import Event
 from chalicelib.domain.invites import InviteCode
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -34,9 +33,13 @@ from chalicelib.domain.registrations import (
 from chalicelib.storage import dynamo, invite_codes, programme
 from chalicelib.storage import events as event_items
 from chalicelib.storage import idempotency as idempotency_records
+from chalicelib.storage import messages as message_items
 from chalicelib.storage.dynamo import Cancellation, TransactionCancelled, from_dynamo, put_new, to_dynamo
-from chalicelib.storage.events import GATE_PREFIX, TIMELINE_PREFIX, CounterChanges
-from chalicelib.storage.keys import EVENT_SK
+from chalicelib.storage.events import CounterChanges
+from chalicelib.storage.keys import (
+    EVENT_SK,
+    changed_now,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +63,6 @@ def waitlist_key(event_id: str, position: int) -> dict[str, str]:
 
 def search_key(event_id: str, term: str, registration_id: str) -> dict[str, str]:
     return {"pk": event_items.partition(event_id), "sk": f"{SEARCH_PREFIX}{term}#{registration_id}"}
-
-
-def changed_now() -> int:
-    """The `changed_ms` stamp of a write that changes what gate data shows (storage/gate.py)."""
-    return int(time.time() * 1000)
 
 
 def to_registration(item: dict[str, Any] | None) -> Registration | None:
@@ -187,6 +185,7 @@ def insert_confirmed(
     extra_actions: Sequence[dict[str, Any]] = (),
     reserved_seats: int | None = None,
     invite: InviteCode | None = None,
+    messages: Sequence[Message] = (),
 ) -> None:
     """Registration + phone guard + search entries + seat counter in one transaction.
 
@@ -222,6 +221,7 @@ def insert_confirmed(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,  # e.g. the records of its collector items (storage/items.py)
+                *(message_items.put_action(message) for message in messages),
                 *_invite_uses(invite),
             ]
         )
@@ -244,6 +244,7 @@ def insert_waitlisted(
     registration: Registration,
     name_key: str = "",
     extra_actions: Sequence[dict[str, Any]] = (),
+    messages: Sequence[Message] = (),
     invite: InviteCode | None = None,
 ) -> None:
     """Registration + phone guard + waitlist entry + search entries + waiting count in one
@@ -275,6 +276,7 @@ def insert_waitlisted(
                 ),
                 *_search_puts(registration, name_key),
                 *extra_actions,
+                *(message_items.put_action(message) for message in messages),
                 *_invite_uses(invite),
             ]
         )
@@ -357,10 +359,16 @@ def waitlist_entries(event_id: str, after: int | None = None, limit: int = 100) 
 
 
 def promote(
-    event_id: str, entry: WaitlistEntry, capacity: int, promoted_at: str, reserved_seats: int | None = None
+    event_id: str,
+    entry: WaitlistEntry,
+    capacity: int,
+    promoted_at: str,
+    reserved_seats: int | None = None,
+    messages: Sequence[Message] = (),
 ) -> None:
-    """Waitlisted → confirmed, atomically with the counters; WriteConflict when anything moved meanwhile.
-    A public entry (with the event's `reserved_seats`) must also fit the public share of the seats."""
+    """Waitlisted → confirmed, atomically with the counters (and the message telling the person);
+    WriteConflict when anything moved meanwhile. A public entry (with the event's `reserved_seats`)
+    must also fit the public share of the seats."""
     seats = entry.party_size
     counters = (
         CounterChanges()
@@ -410,6 +418,7 @@ def promote(
                     {"#cap": "capacity"},
                     condition,
                 ),
+                *(message_items.put_action(message) for message in messages),
             ]
         )
     except TransactionCancelled as cancelled:
@@ -513,55 +522,6 @@ def anonymise(registration: Registration, erased_at: str) -> None:
         dynamo.transact(actions)
     except TransactionCancelled as cancelled:
         raise _changed(cancelled, "erasure") from cancelled
-
-
-def check_in(
-    registration: Registration, checked_in_at: str, gate: str | None, nonce: str | None, checked_in_by: str
-) -> None:
-    """Mark a confirmed ticket as used and count its heads (overall, by role, by gate, per
-    10 minutes), atomically. `registration` is as the caller read it: the write applies only
-    if it is still confirmed, not checked in, and of the same party size.
-
-    On failure, RegistrationChanged carries the registration as it is (None if there is
-    none), which tells already-checked-in, cancelled, waitlisted or unknown apart.
-    """
-    heads, role = registration.party_size, registration.role
-    values: dict[str, Any] = {":at": checked_in_at, ":confirmed": CONFIRMED, ":heads": heads, ":by": checked_in_by}
-    sets = ["checked_in_at = :at", "checked_in_heads = :heads", "checked_in_by = :by"]
-    for name, value in (("gate", gate), ("checkin_nonce", nonce)):
-        if value:
-            values[f":{name}"] = value
-            sets.append(f"{name} = :{name}")
-    counters = (
-        CounterChanges()
-        .add("checked_in_count", 1)
-        .add("checked_in_heads", heads)
-        .role(role, "checked_in", 1)
-        .role(role, "checked_in_heads", heads)
-        .add(f"{GATE_PREFIX}{gate or NO_GATE}", heads)
-        .add(f"{TIMELINE_PREFIX}{timeline_bucket(parse_iso(checked_in_at))}", heads)
-    )
-    try:
-        dynamo.transact(
-            [
-                {
-                    "Update": {
-                        "Key": to_dynamo(key(registration.event_id, registration.registration_id)),
-                        "UpdateExpression": "SET " + ", ".join(sets),
-                        "ConditionExpression": (
-                            "attribute_exists(pk) AND attribute_not_exists(checked_in_at)"
-                            " AND #status = :confirmed AND party_size = :heads"
-                        ),
-                        "ExpressionAttributeNames": {"#status": "status"},
-                        "ExpressionAttributeValues": to_dynamo(values),
-                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
-                    }
-                },
-                _event_update(registration.event_id, "", counters, {}),
-            ]
-        )
-    except TransactionCancelled as cancelled:
-        raise _changed(cancelled, "check-in") from cancelled
 
 
 def _query(event_id: str, status: str | None, role: str | None) -> dict[str, Any]:

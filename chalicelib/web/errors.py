@@ -18,6 +18,7 @@ STATUS_OF: dict[type[errors.DomainError], int] = {
     errors.Forbidden: 403,
     errors.Conflict: 409,
     errors.ServiceUnavailable: 503,
+    errors.RateLimited: 429,
 }
 
 

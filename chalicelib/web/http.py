@@ -129,7 +129,10 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
 
 def error_response(error: DomainError) -> Response:
     status = status_of(error)
-    return json_response(error.body(), status=status, headers=_retry_after(status))
+    headers = _retry_after(status)
+    if getattr(error, "retry_after", None):
+        headers["Retry-After"] = str(error.retry_after)  # type: ignore[attr-defined]
+    return json_response(error.body(), status=status, headers=headers)
 
 
 def _retry_after(status: int) -> dict[str, str]:

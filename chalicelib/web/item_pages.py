@@ -5,7 +5,14 @@ from __future__ import annotations
 from chalicelib.domain.errors import NotFound
 from chalicelib.domain.events import COLLECTOR_EXCHANGE
 from chalicelib.domain.items import ACTION_LABELS_ZH, INTENT_LABELS_ZH, STATE_LABELS_ZH, TRANSITIONS
-from chalicelib.web.pages import _render, asset_url, render_not_found, unavailable_as_page
+from chalicelib.web.pages import (
+    _console_context,
+    _console_data,
+    _render,
+    asset_url,
+    render_not_found,
+    unavailable_as_page,
+)
 
 
 @unavailable_as_page
@@ -45,4 +52,22 @@ def item_page(item_token: str) -> tuple[int, str]:
         state_label=STATE_LABELS_ZH.get(found.item.state, found.item.state),
         intent_label=INTENT_LABELS_ZH.get(found.item.intent, found.item.intent),
         desk_url=f"../desk/{found.event.event_id}#item={item_token}",
+    )
+
+
+ADMIN_ITEMS_ROOT = "../../../"  # /admin/events/{event_id}/items
+
+
+def admin_items_page(event_id: str) -> tuple[int, str]:
+    """The console's list of an event's items (a shell: data comes from the API with the admin token)."""
+    root = ADMIN_ITEMS_ROOT
+    data = _console_data(root, event_id=event_id, states_zh=STATE_LABELS_ZH, intents_zh=INTENT_LABELS_ZH)
+    return 200, _render(
+        "admin_items.html",
+        page_data=data,
+        root=root,
+        event_id=event_id,
+        states_zh=STATE_LABELS_ZH,
+        intents_zh=INTENT_LABELS_ZH,
+        **_console_context(root),
     )

@@ -664,3 +664,97 @@ def _head_of(operations: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]
             "responses": responses,
         }
     }
+
+
+# Messages (SPEC §7).
+MESSAGE_ID_PARAMETER = {
+    "name": "message_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": f"^{REGISTRATION_ID.pattern}$"},
+}
+RATE_LIMITED = {
+    **_error("请求过于频繁（每个手机号每分钟 1 次、每天 5 次；每个地址每小时 30 次）"),
+    "headers": {"Retry-After": {"description": "多少秒后可再试", "schema": {"type": "integer"}}},
+}
+OPERATIONS.update(
+    {
+        "/events/{event_id}/messages": {
+            "get": {
+                "summary": "短信记录（可按报名编号、状态筛选）",
+                "operationId": "listMessages",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, {"in": "query", "schema": requests.MessageListQuerySchema}],
+                "responses": {
+                    "200": _ok("短信记录", replies.MessageListSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            }
+        },
+        "/events/{event_id}/messages/{message_id}/retry": {
+            "post": {
+                "summary": "重新发送一条短信（重新计算尝试次数）",
+                "operationId": "retryMessage",
+                "security": ADMIN,
+                "parameters": [EVENT_ID, MESSAGE_ID_PARAMETER],
+                "responses": {
+                    "200": _ok("已重新排队", replies.MessageSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                },
+            }
+        },
+        "/events/{event_id}/ticket-recovery": {
+            "post": {
+                "summary": "找回电子票：已报名的手机号会收到电子票链接短信（无论是否报名，回复相同）",
+                "operationId": "recoverTicket",
+                "security": [],
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.PhoneRequestSchema),
+                "responses": {
+                    "202": _ok("已受理", replies.AcceptedSchema),
+                    "400": BAD_JSON,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/events/{event_id}/phone-codes": {
+            "post": {
+                "summary": "发送短信验证码（活动要求 verify_phone 时；6 位，10 分钟内有效）",
+                "operationId": "sendPhoneCode",
+                "security": [],
+                "parameters": [EVENT_ID],
+                "requestBody": _json_body(requests.PhoneRequestSchema),
+                "responses": {
+                    "202": _ok("已受理", replies.AcceptedSchema),
+                    "400": BAD_JSON,
+                    "404": NOT_FOUND,
+                    "409": _error("本活动无需短信验证"),
+                    "422": INVALID,
+                    "429": RATE_LIMITED,
+                },
+            }
+        },
+        "/dev/outbox": {
+            "get": {
+                "summary": "本地环境：outbox 短信通道存下的短信（部署环境为 404）",
+                "operationId": "devOutbox",
+                "security": ADMIN,
+                "parameters": [{"in": "query", "schema": requests.OutboxQuerySchema}],
+                "responses": {
+                    "200": _ok("该手机号收到的短信", replies.OutboxSchema),
+                    "401": UNAUTHORIZED,
+                    "403": FORBIDDEN,
+                    "404": NOT_FOUND,
+                    "422": INVALID,
+                },
+            }
+        },
+    }
+)

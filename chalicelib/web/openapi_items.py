@@ -191,4 +191,7 @@ def pages(event_id: dict[str, Any], page: Any) -> dict[str, dict[str, dict[str, 
     return {
         "/desk/{event_id}": page("藏品接收台（工作人员令牌放在 # 之后）", "deskPage", [event_id]),
         "/i/{item_token}": page("藏品标签打开的页面（编号、名称、状态）", "itemPage", [token]),
+        "/admin/events/{event_id}/items": page(
+            "主办方控制台：藏品清单（按状态、意向筛选，捐赠证书）", "adminItemsPage", [event_id]
+        ),
     }

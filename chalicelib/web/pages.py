@@ -306,7 +306,7 @@ def render_scanner(event: Event) -> str:
         "lists": lists,
         "ends_at": event.ends_at,
         "worker": asset_url(SCAN_WORKER),
-        "assets": [asset_url(name) for name in ("app.css", "gate-store.js", "scan.js", "jsQR.js")],
+        "assets": [asset_url(name) for name in ("app.css", "scan.css", "gate-store.js", "scan.js", "jsQR.js")],
     }
     return _render("scan.html", page_data=data, event=event, lists=lists)
 
@@ -349,6 +349,9 @@ def _console_context(root: str) -> dict[str, object]:
 def _console_data(root: str, **extra: object) -> dict[str, object]:
     return {
         "root": root,
+        # The award-ceremony parts of the console, loaded when first needed (SPEC §9).
+        "awards_js": rooted_asset_url("admin-awards.js", root),
+        "awards_css": rooted_asset_url("admin-awards.css", root),
         "kinds": KIND_LABELS_ZH,
         "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
         "roles_zh": ROLE_LABELS_ZH,
@@ -368,7 +371,12 @@ def admin_page() -> tuple[int, str]:
 
 def render_admin_event(event_id: str) -> str:
     root = ADMIN_EVENT_ROOT
-    data = _console_data(root, event_id=event_id, qr_lib=rooted_asset_url("qrcode-generator.js", root))
+    data = _console_data(
+        root,
+        event_id=event_id,
+        qr_lib=rooted_asset_url("qrcode-generator.js", root),
+        messages_lib=rooted_asset_url("admin-messages.js", root),  # loaded on the first 短信 click
+    )
     return _render("admin_event.html", page_data=data, root=root, event_id=event_id, **_console_context(root))
 
 

@@ -677,7 +677,11 @@ def test_stage_prefix_and_page_weight(desktop, stack, award):
     assert {"admin", "static", "events"} <= paths, paths
     assert any("qrcode-generator.js" in url for url in seen)
     assert not stray, stray
-    assert admin_shell[0] < 60_000 and event_shell[0] < 90_000, (admin_shell, event_shell)
+    # The event page's budget grew from 90 KB with SPEC §9 (the 座位 column and action, the awards
+    # hooks: +4.4 KB); the award-ceremony code itself (admin-awards.js/.css) loads on first need.
+    # (SPEC §5 added the 签到名单 field to the event form)
+    # (SPEC §7 added the 短信 button and the 短信验证 switch; the texts dialog loads on its first use)
+    assert admin_shell[0] < 60_000 and event_shell[0] < 95_000, (admin_shell, event_shell)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "console-weight.txt").write_text(
         f"/admin first load (HTML+CSS+JS): {admin_shell[0]} bytes, {admin_shell[1]} gzipped\n"

@@ -167,3 +167,47 @@ def test_the_collector_edits_items_on_the_ticket_page(phone, desk, stack, admin,
     phone.get_by_role("button", name="保存").click()
     expect(phone.locator("#items-error")).to_contain_text("藏品 3")
     assert axe_violations(phone) == []
+
+
+def test_console_items_page_filters_and_certificate(browser, browser_log, desk, stack, admin, public):
+    from tests.e2e.conftest import new_phone_context
+
+    event, ticket, _ = desk
+    eid = event["event_id"]
+    for to, extra in (("received", {}), ("donated", {"recipient": "遵义市红色收藏博物馆"})):
+        assert admin.post(f"/events/{eid}/items/C-0001/transitions", json={"to": to, **extra}).status_code == 200
+    context = new_phone_context(browser, browser_log, viewport={"width": 1280, "height": 800}, is_mobile=False,
+                                has_touch=False, device_scale_factor=1)
+    page = context.new_page()
+    try:
+        page.goto(f"{stack.base_url}/admin/events/{eid}")
+        page.get_by_label("管理员令牌").fill(stack.admin_token)
+        page.get_by_role("button", name="登录").click()
+        page.get_by_role("link", name="藏品清单（收藏交流会）").click()
+        expect(page.locator("#ev-title")).to_have_text("全国红色收藏交流会")
+        rows = page.locator("#items-table tbody tr")
+        expect(rows).to_have_count(3)
+        expect(rows.first).to_contain_text("已捐赠")
+        expect(rows.first).to_contain_text("王五")
+        assert axe_violations(page) == []
+        page.get_by_label("状态").select_option("declared")
+        expect(rows).to_have_count(2)
+        page.get_by_label("意向").select_option("exchange")
+        expect(rows).to_have_count(1)
+        expect(rows.first).to_contain_text("粮票一套")
+        page.get_by_label("状态").select_option("")
+        page.get_by_label("意向").select_option("")
+        expect(rows).to_have_count(3)
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载证书：王五").click()
+        pdf = download.value.path().read_bytes()
+        assert pdf.startswith(b"%PDF") and download.value.suggested_filename.endswith("donation-certificate.pdf")
+        with page.expect_download() as download:
+            page.get_by_role("button", name="下载 CSV").click()
+        assert download.value.path().read_bytes().startswith(b"\xef\xbb\xbf\xe8\x97\x8f\xe5\x93\x81\xe7\xbc\x96\xe5\x8f\xb7")
+        assert axe_violations(page) == []
+        from tests.e2e.conftest import save_screenshot
+
+        save_screenshot(page, "console-items", full_page=True)
+    finally:
+        context.close()

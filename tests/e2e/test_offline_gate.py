@@ -177,3 +177,27 @@ def test_two_offline_gates_scanning_one_ticket_check_it_in_once(browser, browser
         for context in contexts:
             context.close()
     assert not browser_log.problems(), browser_log.problems()
+
+
+def test_the_organiser_sets_check_in_lists_in_the_console(phone, make_event, admin, stack):
+    from tests.e2e.test_console import labelled, sign_in
+
+    eid = make_event()["event_id"]
+    phone.goto(f"{stack.base_url}/admin/events/{eid}#edit")
+    sign_in(phone, stack.admin_token)
+    form = phone.locator("#event-form")
+    expect(labelled(form, "活动编号")).to_have_value(eid)  # the form holds the event now
+    lists = labelled(form, "签到名单")
+    expect(lists).to_have_value("")
+    lists.fill("banquet 晚宴 候选人,家属\nvip 贵宾区")
+    form.get_by_role("button", name="保存修改").click()
+    expect(form.locator("#event-form-ok")).to_contain_text("已保存")
+    stored = admin.get(f"/events/{eid}").json()["checkin_lists"]
+    assert stored == [{"list_id": "main", "name": "入场", "roles": None},
+                      {"list_id": "banquet", "name": "晚宴", "roles": ["nominee", "family"]},
+                      {"list_id": "vip", "name": "贵宾区", "roles": None}]
+    expect(lists).to_have_value("banquet 晚宴 候选人,家属\nvip 贵宾区")
+    lists.fill("banquet 晚宴 藏家")  # not a role of an award ceremony: the server's message, inline
+    form.get_by_role("button", name="保存修改").click()
+    expect(form.locator("#ee-checkin_lists")).to_be_visible()
+    assert axe_violations(phone) == [], format_violations(axe_violations(phone), "console lists")

@@ -41,11 +41,17 @@ def test_template_passes_cfn_lint(packaged):
 def test_iam_is_least_privilege(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     statements = list(_statements(template))
-    assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole", "RestampRetentionRole"}
+    assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole", "RestampRetentionRole",
+                                                "SendMessagesRole", "RetryMessagesRole"}
     for role, statement in statements:
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
             assert "*" not in action, (role, action)
+        if "NotResource" in statement:
+            # An SMS to a phone number has no ARN: Publish is allowed to anything except SNS topics.
+            assert statement["Action"] == ["sns:Publish"] and role in ("SendMessagesRole", "RetryMessagesRole")
+            assert statement["NotResource"] == {"Fn::Sub": "arn:${AWS::Partition}:sns:*:*:*"}
+            continue
         for resource in _as_list(statement["Resource"]):
             text = json.dumps(resource)
             assert text not in ('"*"',) and "arn:*" not in text and ":*:" not in text, (role, resource)
@@ -82,7 +88,16 @@ def test_table_bucket_and_api_settings(packaged):
     assert "$context.resourcePath" in access.values() and "$context.path" not in access.values()
     assert not any("authorization" in value.lower() or "body" in value.lower() for value in access.values())
     functions = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"]
-    assert len(functions) == 3 and all("ReservedConcurrentExecutions" in f for f in functions)
+    assert len(functions) == 5 and all("ReservedConcurrentExecutions" in f for f in functions)
+    # Messages (SPEC §7): the table's stream, filtered to queued messages, feeds the sender.
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    stream = resources["SendMessages"]["Properties"]["Events"]["SendMessagesDynamodbEventSource"]["Properties"]
+    assert stream["Stream"] == {"Fn::GetAtt": ["BaomingTable", "StreamArn"]}
+    assert json.loads(stream["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "dynamodb": {"NewImage": {"type": {"S": ["message"]}, "gsi1pk": {"S": ["MSGQ"]}}}}
+    retry = resources["RetryMessages"]["Properties"]
+    assert retry["Events"]["RetryMessagesEvent"]["Properties"]["Schedule"] == "rate(1 minute)"
+    assert retry["Environment"]["Variables"]["SMS_PROVIDER"] == {"Ref": "SmsProvider"}
     responses = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::ApiGateway::GatewayResponse"]
     gateway = {r["ResponseType"]: r.get("StatusCode") for r in responses}
     assert gateway == {"UNAUTHORIZED": "401", "ACCESS_DENIED": "403", "MISSING_AUTHENTICATION_TOKEN": "404",

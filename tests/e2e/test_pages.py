@@ -137,7 +137,7 @@ def test_collector_form_with_item_rows(phone, make_event, stack, admin, shoot):
     [registration] = admin.get(f"/events/{eid}/registrations").json()["items"]
     assert registration["name"] == "王建国"
     assert registration["items"] == [{"name": "全国通用粮票一套", "category": "粮票", "era": "1960年代",
-                                      "intent": "donate"}]
+                                      "intent": "donate", "item_id": "C-0001"}]
 
 
 def test_bad_input_shows_the_servers_chinese_messages_next_to_the_fields(phone, make_event, stack, db, shoot):
@@ -349,7 +349,7 @@ def test_form_page_weight_and_nothing_from_other_hosts(phone, browser_log, make_
     transferred = sum(response.request.sizes()["responseBodySize"] + response.request.sizes()["responseHeadersSize"]
                       for response in loaded)
     kinds = sorted(response.url.rsplit("/", 1)[-1].split("?")[0] for response in loaded)
-    assert kinds == sorted([eid, "app.css", "register.js"]), kinds
+    assert kinds == sorted([eid, "app.css", "register.js", "register-sms.js"]), kinds
     assert all(response.status == 200 for response in loaded)
     assert all(response.url.startswith("http://127.0.0.1:") for response in loaded)
     assert not browser_log.foreign_requests

@@ -188,3 +188,20 @@ def test_a_nominee_picks_an_award_on_the_form_and_sees_the_seat_on_the_ticket(bo
     page.reload()
     expect(page.locator(".ticket")).to_contain_text("贵宾席1号")
     check(page, "ticket-seat")
+
+
+def test_the_scanner_shows_the_seat(board_page, stack, admin, public, make_event):
+    from tests.e2e.test_pages import scan_with_keyboard
+
+    page = board_page
+    eid = make_event()["event_id"]
+    ticket = public.post(f"/events/{eid}/registrations", json=registration_body(name="周嘉宾")).json()
+    assert admin.patch(f"/events/{eid}/registrations/{ticket['registration_id']}",
+                       json={"seat": "第3桌"}).status_code == 200
+    staff = admin.post(f"/events/{eid}/staff-tokens", json={"label": "东门"}).json()
+    page.goto(staff["scanner_url"])
+    scan_with_keyboard(page, ticket["ticket_url"])
+    overlay = page.locator("#overlay")
+    expect(overlay).to_contain_text("签到成功")
+    expect(overlay).to_contain_text("嘉宾 · 1 人 · 座位 第3桌")
+    save_screenshot(page, "stage-scanner-seat", full_page=False)

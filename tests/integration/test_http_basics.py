@@ -25,6 +25,21 @@ def test_head_answers_like_get_without_a_body_and_keeps_the_connection_usable(st
     connection.close()
 
 
+def test_head_refused_by_the_authorizer_has_no_body_either(stack, make_event):
+    """A HEAD without a token is refused by the gateway (401), not the app: still no body, or the
+    bytes would be read as the start of the next answer on the kept-alive connection."""
+    event = make_event()
+    connection = http.client.HTTPConnection(urlsplit(stack.base_url).netloc, timeout=10)
+    for path in (f"/events/{event['event_id']}/programme", f"/events/{event['event_id']}/stats"):
+        connection.request("HEAD", path)
+        head = connection.getresponse()
+        assert head.status == 401 and head.read() == b""
+        connection.request("GET", f"/events/{event['event_id']}")
+        answer = connection.getresponse()
+        assert answer.status == 200 and answer.read().startswith(b"{")
+    connection.close()
+
+
 def test_the_site_icon_exists(public):
     response = public.get("/favicon.ico")
     assert response.status_code == 200

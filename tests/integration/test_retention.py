@@ -30,7 +30,7 @@ def test_an_edit_of_the_end_restamps_everything_of_the_event(admin, public, make
     personal, staff = epoch(new_end, 60), epoch(new_end, 1)
     stamped = expiries(db, eid)
     kinds = {sk.split("#")[0] for sk in stamped if sk != "EVENT"}
-    assert kinds == {"REG", "PHONE", "WAIT", "FIND", "GATE"}
+    assert kinds == {"REG", "PHONE", "WAIT", "FIND", "GATE", "MSG"}  # MSG: the ticket texts (SPEC §7)
     for sk, expires_at in stamped.items():
         if sk == "EVENT":
             assert expires_at is None

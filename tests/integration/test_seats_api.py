@@ -202,3 +202,19 @@ def test_cancel_racing_a_seat_assignment_leaves_no_orphan_lock(stack, admin, pub
         assert answers[1].status_code == 200
         assert answers[0].status_code in (200, 409), answers[0].text
         assert "SEAT#争" not in locks(db, event_id)
+
+
+def test_a_seat_change_reaches_the_gate_data_deltas(admin, public, event_id):
+    """Gate data's `since` finds registrations by their `changed_ms` stamp: a seat edit must set it."""
+    import time
+
+    moved, untouched = register(public, event_id), register(public, event_id)
+    time.sleep(0.05)
+    since = str(int(time.time() * 1000))  # after both were written (no overlap, unlike next_since)
+    time.sleep(0.05)
+    assert seat(admin, event_id, moved, "第8桌").status_code == 200
+    delta = admin.get(f"/events/{event_id}/checkin-data", params={"since": since})
+    assert delta.status_code == 200, delta.text
+    entries = {entry["registration_id"]: entry for entry in delta.json()["entries"]}
+    assert untouched not in entries
+    assert entries[moved]["seat"] == "第8桌"

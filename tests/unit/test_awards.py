@@ -123,3 +123,29 @@ def test_stage_page_escapes_and_refuses_bad_ids():
     assert "<b>" not in html
     status, html = pages.stage_page("Not An Id")
     assert status == 404 and "找不到这个活动" in html and "../../../static/app.css" in html
+
+
+def test_the_programme_needs_only_what_the_index_projects():
+    """The `programme` index (infra/resources.json) holds the keys and a few attributes; the
+    programme is built from exactly those, so what DynamoDB returns from the index is enough."""
+    from devtools.bootstrap import table_properties
+
+    from chalicelib.storage import programme as programme_store
+    from chalicelib.storage.registrations import _registration_item
+
+    [index] = [i for i in table_properties()["GlobalSecondaryIndexes"] if i["IndexName"] == "programme"]
+    keys = {part["AttributeName"] for part in index["KeySchema"]} | {"pk", "sk"}
+    kept = keys | set(index["Projection"]["NonKeyAttributes"])
+    ceremony = event(awards=AWARDS)
+    full = [
+        reg("0000000000000001", role="nominee", award_id="xiaoxing", seat="A1", party_size=2,
+            checked_in_at="2027-03-01T18:30:00+08:00", phone="13800000000", city="杭州"),
+        reg("0000000000000002", role="family", companion_of="0000000000000001"),
+    ]
+    items = [_registration_item(r) for r in full]
+    assert all(item["prog_pk"] == "PROG#ev-1" for item in items)
+    assert "prog_pk" not in _registration_item(reg("0000000000000003"))  # a guest is not on the index
+    projected = [programme_store._entry({k: v for k, v in item.items() if k in kept and v is not None})
+                 for item in items]
+    assert "phone" not in kept and "city" not in kept
+    assert awards.build_programme(ceremony, projected) == awards.build_programme(ceremony, full)

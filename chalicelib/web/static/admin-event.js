@@ -72,6 +72,7 @@
     if (!signedIn) return;
     stopOverview();
     if (tab === 'overview') refreshOverview();
+    else if (tab === 'edit') editForm.loadAwards().catch(function () {});
     else if (tab === 'attendees') attendees.show();
     else if (tab === 'gates') gates.show();
     else if (tab === 'guests' && window.BaomingGuests) window.BaomingGuests.show();
@@ -246,7 +247,8 @@
       $('att-summary').textContent = '加载中…';
       return Promise.all([C.api('GET', path('/registrations'), {
         query: { q: f.q, status: f.status, role: f.role, limit: PAGE_SIZE, cursor: cursors[page] }
-      }), C.registrations.programme(event)]).then(function (answers) {
+      }), C.awardsModule().then(function () { return C.registrations.programme(event); }, function () { return null; })
+      ]).then(function (answers) {
         var answer = answers[0];
         info = answers[1];
         if (mine !== seq) return;
@@ -298,7 +300,8 @@
         if (live && !r.checked_in_at) actions.push(actionButton('cancel', '取消报名', r));
         if (live && !erased) actions.push(actionButton('seat', '座位/奖项', r));
         if (!erased) actions.push(actionButton('erase', '删除个人信息', r, 'btn-danger-ghost'));
-        var note = C.registrations.describe(r, info, event);
+        if (!erased) actions.push(actionButton('messages', '短信', r));
+        var note = C.registrations ? C.registrations.describe(r, info, event) : '';
         var statusLabel = STATUS_LABELS[r.status] || r.status;
         if (r.status === 'waitlisted' && r.waitlist_position) statusLabel += ' · 第 ' + r.waitlist_position + ' 位';
         tbody.appendChild(el('tr', { 'data-rid': r.registration_id, class: erased ? 'erased' : '' }, [
@@ -322,11 +325,30 @@
       message.className = 'notice' + (tone ? ' notice-' + tone : '');
       C.show(message, textValue);
     }
+    /* The texts dialog (admin-messages.js) is loaded on the first 短信 click. */
+    var messagesLoading = null;
+    function messagesLib() {
+      if (window.BaomingMessages) return Promise.resolve(window.BaomingMessages);
+      if (!messagesLoading) {
+        messagesLoading = new Promise(function (resolve, reject) {
+          var script = document.createElement('script');
+          script.src = data.messages_lib;
+          script.onload = function () { resolve(window.BaomingMessages); };
+          script.onerror = function () { messagesLoading = null; reject(new Error('messages')); };
+          document.head.appendChild(script);
+        });
+      }
+      return messagesLoading;
+    }
     function act(action, rid) {
       var r = rows[rid];
       if (!r) return;
       var who = displayName(r) || r.registration_id;
       C.show(error, '');
+      if (action === 'messages') {
+        messagesLib().then(function (texts) { texts.show(rid, who); }, function () { C.show(error, '短信记录加载失败，请重试'); });
+        return;
+      }
       if (action === 'checkin') {
         busy(true);
         C.api('POST', path('/checkins'), { body: { registration_id: rid } }).then(function (answer) {
@@ -339,7 +361,7 @@
         return;
       }
       if (action === 'seat') {
-        C.registrations.edit(r, event, info, rows).then(function (saved) {
+        C.awardsModule().then(function () { return C.registrations.edit(r, event, info, rows); }).then(function (saved) {
           if (!saved) return;
           say('已保存「' + who + '」的' + (saved.seat ? '座位：' + saved.seat : '座位与奖项'), 'ok');
           load();
@@ -588,7 +610,8 @@
   var FIELD_LABELS = {
     title: '标题', venue: '地点', starts_at: '开始时间', ends_at: '结束时间', capacity: '名额',
     registration_opens_at: '报名开始时间', registration_closes_at: '报名截止时间', waitlist: '候补',
-    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数'
+    max_party_size: '每份报名最多人数', roles: '身份', retention_days: '个人信息保存天数', verify_phone: '短信验证',
+    checkin_lists: '签到名单'
   };
   /* An edit's detail names the fields it changed ("capacity,title"): shown by their labels. */
   function fieldNames(textValue) {

@@ -283,59 +283,24 @@
     version_conflict: '活动刚被其他人修改，请刷新后重试'
   };
 
-  /* The awards of an award ceremony (SPEC §9): one row per award (名称, 名额, 编号), added and
-     removed in the form; value() is the list the API takes. Null when the form has no awards field. */
-  C.awardsEditor = function (form) {
-    var list = form.querySelector('#award-rows'), add = form.querySelector('#award-add');
-    if (!list || !add) return null;
-    var serial = 0;
-    function freeId() {
-      var used = {}, inputs = list.querySelectorAll('.aw-id');
-      for (var i = 0; i < inputs.length; i++) used[inputs[i].value.trim()] = true;
-      for (var n = 1; ; n++) if (!used['award-' + n]) return 'award-' + n;
+  /* The award-ceremony parts (admin-awards.js + .css, SPEC §9): loaded when first needed, so the
+     console's first load stays as light as before. Resolves with C (rejects if the file can't load). */
+  var awardsLoading = null;
+  C.awardsModule = function () {
+    if (!awardsLoading) {
+      awardsLoading = new Promise(function (resolve, reject) {
+        var link = document.createElement('link');
+        link.rel = 'stylesheet';
+        link.href = data.awards_css;
+        document.head.appendChild(link);
+        var script = document.createElement('script');
+        script.src = data.awards_js;
+        script.onload = function () { resolve(C); };
+        script.onerror = function () { awardsLoading = null; reject(new Error('awards')); };
+        document.head.appendChild(script);
+      });
     }
-    function input(kind, label, attrs, value) {
-      var id = 'aw-' + kind + '-' + (++serial);
-      return el('div', { class: 'aw-cell aw-' + kind + '-cell' }, [
-        el('label', { for: id, text: label }),
-        el('input', Object.assign({ id: id, class: 'aw-' + kind, autocomplete: 'off', value: value }, attrs))
-      ]);
-    }
-    function row(award) {
-      var li = el('li', { class: 'award-row' }, [
-        input('name', '奖项名称', { maxlength: 40, placeholder: '如：十大孝星' }, award.name || ''),
-        input('slots', '名额', { type: 'number', inputmode: 'numeric', min: 1, max: 100, step: 1 },
-          award.slots === undefined || award.slots === null ? 10 : award.slots),
-        input('id', '奖项编号', { maxlength: 64, autocapitalize: 'off', spellcheck: 'false' }, award.award_id || freeId())
-      ]);
-      li.appendChild(el('button', { type: 'button', class: 'btn btn-sm btn-danger-ghost aw-remove', text: '删除',
-        'aria-label': '删除奖项' + (award.name ? '：' + award.name : '') }));
-      list.appendChild(li);
-      return li;
-    }
-    add.addEventListener('click', function () { row({}).querySelector('.aw-name').focus(); });
-    list.addEventListener('click', function (ev) {
-      var button = ev.target.closest ? ev.target.closest('.aw-remove') : null;
-      if (!button) return;
-      var li = button.closest('li');
-      li.parentNode.removeChild(li);
-      add.focus();
-    });
-    return {
-      fill: function (awards) { C.clear(list); (awards || []).forEach(row); },
-      value: function () {
-        var out = [], rows = list.querySelectorAll('.award-row');
-        for (var i = 0; i < rows.length; i++) {
-          var slots = rows[i].querySelector('.aw-slots').value.trim();
-          out.push({
-            award_id: rows[i].querySelector('.aw-id').value.trim(),
-            name: rows[i].querySelector('.aw-name').value.trim(),
-            slots: /^\d+$/.test(slots) ? Number(slots) : slots
-          });
-        }
-        return out;
-      }
-    };
+    return awardsLoading;
   };
 
   /* eventForm({onSaved(event), onClose()}) wires #event-form; returns {fill(event)} for editing. */
@@ -362,7 +327,15 @@
       var only = form.querySelectorAll('[data-kind-only]');
       for (i = 0; i < only.length; i++) only[i].hidden = only[i].getAttribute('data-kind-only') !== current;
     }
-    var awards = C.awardsEditor(form);
+    var awards = null, pendingAwards = [];
+    function withAwards() {
+      return C.awardsModule().then(function () {
+        if (!awards) { awards = C.awardsEditor(form); if (awards) awards.fill(pendingAwards); }
+        return awards;
+      });
+    }
+    var addAward = form.querySelector('#award-add');
+    if (addAward) addAward.addEventListener('click', function () { withAwards().then(function (ed) { if (ed) ed.add(); }, function () {}); });
     var kinds = form.querySelectorAll('input[name="kind"]');
     for (var i = 0; i < kinds.length; i++) kinds[i].addEventListener('change', showRoles);
     showRoles();
@@ -371,6 +344,22 @@
       var boxes = form.querySelectorAll('[data-kind]:not([hidden]) input[name="roles"]'), out = [];
       for (var i = 0; i < boxes.length; i++) if (boxes[i].checked) out.push(boxes[i].value);
       return out;
+    }
+    // 签到名单 (SPEC §5): lines "编号 名称 身份,…", roles by Chinese name or id.
+    function parseLists(text) {
+      var ids = {}, zh = data.roles_zh || {};
+      Object.keys(zh).forEach(function (id) { ids[zh[id]] = id; });
+      return text.split('\n').map(function (line) { return line.trim().split(/\s+/); }).filter(function (p) { return p[0]; })
+        .map(function (p) {
+          var item = { list_id: p[0], name: p[1] || p[0] }, roles = p.slice(2).join(',').split(/[,，、]/).filter(Boolean);
+          if (roles.length) item.roles = roles.map(function (r) { return ids[r] || r; });
+          return item;
+        });
+    }
+    function formatLists(lists) {
+      return (lists || []).filter(function (l) { return l.roles || l.list_id + l.name !== 'main入场'; }).map(function (l) {
+        return [l.list_id, l.name].concat(l.roles ? l.roles.map(C.roleLabel).join(',') : []).join(' ');
+      }).join('\n');
     }
     function numberOf(name) {
       var text = control(name).value.trim();
@@ -384,12 +373,16 @@
       TIME_FIELDS.forEach(function (name) { body[name] = C.fromLocalInput(control(name).value); });
       NUMBER_FIELDS.forEach(function (name) { body[name] = numberOf(name); });
       body.waitlist = control('waitlist').checked;
+      if (control('verify_phone')) body.verify_phone = control('verify_phone').checked;
       body.roles = roles();
+      var lists = parseLists(control('checkin_lists').value);
+      body.checkin_lists = lists.length ? lists : [{ list_id: 'main', name: '入场' }];
       if (awards && kind() === 'award_ceremony') {
         body.awards = awards.value();
         if (mode === 'create' && !body.awards.length) delete body.awards;
       }
       if (mode === 'create') {
+        if (!lists.length) delete body.checkin_lists;
         var eid = control('event_id').value.trim();
         if (eid) body.event_id = eid;
         // Left blank: say nothing, so the server answers "required" or applies its default.
@@ -406,6 +399,7 @@
         return Date.parse(a) === Date.parse(b);
       }
       if (name === 'roles') return (a || []).slice().sort().join(',') === (b || []).slice().sort().join(',');
+      if (name === 'checkin_lists') return formatLists(a) === formatLists(b);
       if (name === 'awards') return JSON.stringify(a || []) === JSON.stringify(b || []);
       return a === b;
     }
@@ -432,9 +426,12 @@
       TIME_FIELDS.forEach(function (name) { control(name).value = C.toLocalInput(event[name]); });
       NUMBER_FIELDS.forEach(function (name) { control(name).value = event[name] === null || event[name] === undefined ? '' : event[name]; });
       control('waitlist').checked = !!event.waitlist;
+      if (control('verify_phone')) control('verify_phone').checked = !!event.verify_phone;
       var boxes = form.querySelectorAll('input[name="roles"]');
       for (i = 0; i < boxes.length; i++) boxes[i].checked = (event.roles || []).indexOf(boxes[i].value) >= 0;
-      if (awards) awards.fill(event.awards || []);
+      control('checkin_lists').value = formatLists(event.checkin_lists);
+      pendingAwards = event.awards || [];
+      if (awards) awards.fill(pendingAwards);
     }
 
     function busy(on) {
@@ -484,14 +481,15 @@
       errors.clear();
       ok.textContent = '';
       if (mode === 'edit' && original) { ev.preventDefault(); fill(original); return; }
-      setTimeout(function () { showRoles(); if (awards) awards.fill([]); }, 0); // after the browser put the defaults back
+      setTimeout(function () { showRoles(); pendingAwards = []; if (awards) awards.fill([]); }, 0); // after the browser put the defaults back
     });
     var close = $('event-form-close');
     if (close) close.addEventListener('click', function () { errors.clear(); if (options.onClose) options.onClose(); });
     return {
       fill: fill,
       reset: function () { form.reset(); },
-      focus: function () { control('title').focus(); }
+      focus: function () { control('title').focus(); },
+      loadAwards: withAwards
     };
   };
 })();

@@ -103,6 +103,7 @@
     if (role === 'nominee' && form.elements.namedItem('award_id') && value('award_id')) body.award_id = value('award_id');
     if (data.invite_code) body.invite_code = data.invite_code;
     if (form.elements.namedItem('party_size')) body.party_size = parseInt(value('party_size'), 10) || 1;
+    if (form.elements.namedItem('phone_code')) body.phone_code = value('phone_code').trim();
     ['city', 'organization', 'note'].forEach(function (name) {
       var text = value(name).trim();
       if (text) body[name] = text;
@@ -217,6 +218,8 @@
     if (status === 422 && body.fields) { showFieldErrors(body.fields, body.message); return; }
     if (status === 409 && CONFLICT[code]) {
       if (code === 'already_registered') showError(fieldContainer('phone'), [body.message || CONFLICT[code]]);
+      var recovery = document.getElementById('recovery'); // 找回电子票 (register-sms.js)
+      if (recovery) recovery.hidden = code !== 'already_registered';
       generalError(body.message || CONFLICT[code]);
       return;
     }

@@ -176,7 +176,9 @@
   function pad(n) { return (n < 10 ? '0' : '') + n; }
   function clock(d) { return pad(d.getHours()) + ':' + pad(d.getMinutes()) + ':' + pad(d.getSeconds()); }
   function hhmm(iso) { var m = /T(\d\d):(\d\d)/.exec(iso || ''); return m ? m[1] + ':' + m[2] : ''; }
-  function roleText(reg) { return (data.roles_zh[reg.role] || reg.role || '') + ' · ' + (reg.party_size || 1) + ' 人'; }
+  function roleText(reg) {
+    return (data.roles_zh[reg.role] || reg.role || '') + ' · ' + (reg.party_size || 1) + ' 人' + (reg.seat ? ' · 座位 ' + reg.seat : '');
+  }
 
   var REFUSED = {
     invalid: ['无效票', '无法识别的二维码，或票已被篡改'],
