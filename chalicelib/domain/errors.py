@@ -260,11 +260,13 @@ class ItemChanged(StorageSignal):
 
 
 class ImportRowTaken(StorageSignal):
-    """An import's row found its phone registered meanwhile: `registration_id` is the row's new id."""
+    """An import's row found its phone registered (or its seat held, `field` = "seat") meanwhile:
+    `registration_id` is the row's new id."""
 
-    def __init__(self, registration_id: str):
+    def __init__(self, registration_id: str, field: str = "phone"):
         super().__init__()
         self.registration_id = registration_id
+        self.field = field
 
 
 class ImportAborted(StorageSignal):

@@ -34,7 +34,7 @@ from typing import Any
 
 from chalicelib.domain import audit, clock, tokens
 from chalicelib.domain.access import ADMIN_CALLER, Caller
-from chalicelib.domain.awards import award_assignment_errors, award_ids, resolve_award
+from chalicelib.domain.awards import SEAT_MAX_LENGTH, award_assignment_errors, award_ids, resolve_award, seat_key
 from chalicelib.domain.errors import (
     EventFull,
     ImportAborted,
@@ -60,12 +60,13 @@ from chalicelib.domain.imports import (
     column_of,
     role_code,
 )
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import CONFIRMED, IMPORT, Registration, registration_field_errors
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
-from chalicelib.services import events, idempotency, tickets
+from chalicelib.services import enqueue, events, idempotency, tickets
 from chalicelib.services.retry import MAX_ATTEMPTS
 from chalicelib.storage import imports as import_store
 
@@ -166,11 +167,13 @@ def _row_body(event: Event, columns: list[str | None], cells: list[str]) -> tupl
         else:
             errors["party_size"] = ["人数须为整数"]
             del body["party_size"]
-    # 座位/seat is read and checked here but not written yet: a seat is unique per event (SPEC §9,
-    # a seat guard item) and joining that to the import's batches is left to the merge.
-    seat = body.pop("seat", None)
-    if seat is not None and len(seat) > 20:
-        errors["seat"] = ["座位不能超过 20 个字符"]
+    # 座位/seat: unique among the event's live registrations (SPEC §9): twice in the file is a row
+    # error here; held by someone already, the row's seat lock fails in its batch (all rolled back).
+    seat = (body.pop("seat", None) or "").strip()
+    if len(seat) > SEAT_MAX_LENGTH:
+        errors["seat"] = [f"座位不能超过 {SEAT_MAX_LENGTH} 个字符"]
+    elif seat:
+        body["seat"] = seat
     # 奖项/award_id: an award's id or name; ignored when the event has no awards.
     award = body.pop("award_id", None)
     if award_ids(event):
@@ -192,8 +195,10 @@ def _checked_rows(
     bad: list[dict[str, Any]] = []
     skipped: list[SkippedRow] = []
     first_row_of_phone: dict[str, int] = {}
+    first_row_of_seat: dict[str, int] = {}
     for number, cells in sheet.rows:
         body, errors = _row_body(event, columns, cells)
+        seat = body.pop("seat", None)  # not a field of the form: checked here, written by the import
         data: dict[str, Any] = {}
         try:
             data = load(schema, body)
@@ -206,9 +211,15 @@ def _checked_rows(
             rule_errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
             for field, messages in rule_errors.items():
                 errors.setdefault(field, messages)
+        if seat and not errors:
+            holder = first_row_of_seat.setdefault(seat_key(seat), number)
+            if holder != number:
+                errors["seat"] = [f"与第 {holder} 行的座位重复"]
         if errors:
             bad.append({"row": number, "fields": errors})
             continue
+        if seat:
+            data["seat"] = seat
         earlier = first_row_of_phone.get(data["phone"])
         if earlier is not None:
             if skip:
@@ -278,6 +289,7 @@ def _registration(event: Event, data: Mapping[str, Any], import_id: str, stamp: 
         source=IMPORT,
         lawful_basis=LAWFUL_BASIS_IMPORT,
         award_id=data.get("award_id"),
+        seat=data.get("seat"),
         import_id=import_id,
         search_terms=terms,
     )
@@ -333,13 +345,19 @@ def _import(event_id: str, content: bytes, skip: bool, caller: Caller | None) ->
     _reserve(event, record)
     row_of = {registration.registration_id: number for number, registration in registrations}
     try:
-        _write_rows(event_id, import_id, [(r, name_key(r.name or "")) for _, r in registrations])
+        texts = {r.registration_id: enqueue.ticket_message(event, r) for _, r in registrations}  # SPEC §7
+        _write_rows(event_id, import_id, [(r, name_key(r.name or "")) for _, r in registrations], texts)
         rows_done: list[list[object]] = [[number, r.registration_id] for number, r in registrations]
         skipped_done: list[list[object]] = [[s.row, s.reason] for s in skipped]
         import_store.complete(record, rows_done, skipped_done)
     except ImportRowTaken as taken:
         rollback(event_id, import_id)
         row = row_of.get(taken.registration_id, 0)
+        if taken.field == "seat":
+            raise ValidationFailed(
+                message="名单中的座位已被本活动的其他报名占用，未导入任何记录",
+                rows=[{"row": row, "fields": {"seat": ["该座位已被其他报名占用"]}}],
+            ) from taken
         raise ValidationFailed(
             message="导入期间有人用名单中的手机号报名了，未导入任何记录；请重新上传",
             rows=[{"row": row, "fields": {"phone": ["该手机号已报名本活动"]}}],
@@ -358,14 +376,19 @@ def _import(event_id: str, content: bytes, skip: bool, caller: Caller | None) ->
     return _result(event_id, import_id, rows_done, skipped_done)
 
 
-def _write_rows(event_id: str, import_id: str, registrations: list[tuple[Registration, str]]) -> None:
+def _write_rows(
+    event_id: str,
+    import_id: str,
+    registrations: list[tuple[Registration, str]],
+    messages: Mapping[str, Message],
+) -> None:
     """The batches, WRITERS at a time (each a transaction of its own: their order doesn't matter);
     the first failure stops the rest and is raised once the ones in flight are back."""
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     groups = import_store.batches(registrations)
     with ThreadPoolExecutor(max_workers=WRITERS) as pool:
-        futures = [pool.submit(write_batch, event_id, import_id, group) for group in groups]
+        futures = [pool.submit(write_batch, event_id, import_id, group, messages) for group in groups]
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()

@@ -10,15 +10,18 @@ moves the record out of `pending`) can't race a late batch.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from chalicelib.domain.errors import EventNotFound, ImportAborted, ImportRowTaken, SeatsChanged
 from chalicelib.domain.imports import DONE, PENDING, ROLLED_BACK, ROLLING_BACK, ImportRecord
+from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import Registration
-from chalicelib.storage import dynamo
+from chalicelib.storage import dynamo, programme
 from chalicelib.storage import events as event_items
+from chalicelib.storage import messages as message_items
 from chalicelib.storage import registrations as registration_items
 from chalicelib.storage.dynamo import TransactionCancelled, from_dynamo, put_new, to_dynamo
 from chalicelib.storage.events import CounterChanges
@@ -99,13 +102,25 @@ def _tagged(action: dict[str, Any], import_id: str) -> dict[str, Any]:
     return action
 
 
-def _actions_of(registration: Registration, name_key: str) -> list[dict[str, Any]]:
-    assert registration.import_id is not None
-    return [
+def _actions_of(registration: Registration, name_key: str, message: Message | None = None) -> list[dict[str, Any]]:
+    """A row's items, each tagged with the import (a rollback finds and deletes them): the
+    registration, its phone guard, search entries, its seat's lock (SPEC §9) and its ticket text
+    (SPEC §7, queued like a form registration's)."""
+    import_id = registration.import_id
+    assert import_id is not None
+    actions = [
         dynamo.put_new(registration_items._registration_item(registration)),
-        _tagged(registration_items._guard_put(registration), registration.import_id),
-        *(_tagged(put, registration.import_id) for put in registration_items._search_puts(registration, name_key)),
+        _tagged(registration_items._guard_put(registration), import_id),
+        *(_tagged(put, import_id) for put in registration_items._search_puts(registration, name_key)),
     ]
+    if registration.seat:
+        claim = programme.claim_seat_action(
+            registration.event_id, registration.seat, registration.registration_id, registration.expires_at
+        )
+        actions.append(_tagged(claim, import_id))
+    if message is not None:
+        actions.append(_tagged(message_items.put_action(message), import_id))
+    return actions
 
 
 def _still_pending(event_id: str, import_id: str) -> dict[str, Any]:
@@ -125,7 +140,7 @@ def batches(registrations: list[tuple[Registration, str]]) -> list[list[tuple[Re
     current: list[tuple[Registration, str]] = []
     size = 1
     for registration, name_key in registrations:
-        count = 2 + len(registration.search_terms or ())
+        count = 4 + len(registration.search_terms or ())  # + a seat lock and a message, at most
         if current and size + count > MAX_ACTIONS:
             groups.append(current)
             current, size = [], 1
@@ -136,13 +151,18 @@ def batches(registrations: list[tuple[Registration, str]]) -> list[list[tuple[Re
     return groups
 
 
-def write_batch(event_id: str, import_id: str, group: list[tuple[Registration, str]]) -> None:
+def write_batch(
+    event_id: str,
+    import_id: str,
+    group: list[tuple[Registration, str]],
+    messages: Mapping[str, Message] | None = None,
+) -> None:
     """One group of rows in one transaction, while the import is pending. ImportRowTaken names
     the registration whose phone was registered meanwhile; ImportAborted if no longer pending."""
     actions = [_still_pending(event_id, import_id)]
     owners: list[str] = [""]
     for registration, name_key in group:
-        mine = _actions_of(registration, name_key)
+        mine = _actions_of(registration, name_key, (messages or {}).get(registration.registration_id))
         actions.extend(mine)
         owners.extend([registration.registration_id] * len(mine))
     try:
@@ -151,9 +171,12 @@ def write_batch(event_id: str, import_id: str, group: list[tuple[Registration, s
         reasons = cancelled.cancellation
         if reasons.failed(0):
             raise ImportAborted() from cancelled
-        failed = next((i for i in range(1, len(reasons.codes)) if reasons.failed(i)), None)
-        if failed is not None and actions[failed]["Put"]["Item"]["sk"]["S"].startswith("PHONE#"):
+        failed = next((i for i in range(1, len(reasons.codes)) if reasons.failed(i)), 0)
+        taken_key = actions[failed]["Put"]["Item"]["sk"]["S"] if failed else ""
+        if taken_key.startswith("PHONE#"):
             raise ImportRowTaken(owners[failed]) from cancelled
+        if taken_key.startswith(programme.SEAT_PREFIX):
+            raise ImportRowTaken(owners[failed], field="seat") from cancelled
         raise ImportAborted() from cancelled  # an id collision: roll back and let the caller retry
 
 

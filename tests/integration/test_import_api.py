@@ -157,11 +157,11 @@ def test_a_crash_mid_import_is_rolled_back_by_recovery(ceremony, admin, public, 
     writes = []
     real_write = imports.write_batch
 
-    def crashing(event_id, import_id, group):
+    def crashing(event_id, import_id, group, *rest):
         if len(writes) == 2:
             raise Crash()
         writes.append(len(group))
-        real_write(event_id, import_id, group)
+        real_write(event_id, import_id, group, *rest)
 
     monkeypatch.setattr(imports, "write_batch", crashing)
     monkeypatch.setattr(imports, "_rollback_quietly", lambda *args: None)  # a killed process cleans nothing
@@ -242,3 +242,46 @@ def test_award_column_names_the_nominees_award(make_event, admin, db):
                     "姓名,手机号,身份,奖项\n张三,13800138000,候选人,最佳新人\n李四,13800138001,候选人,\n".encode())
     assert wrong.status_code == 422
     assert [(r["row"], sorted(r["fields"])) for r in wrong.json()["rows"]] == [(1, ["award_id"]), (2, ["award_id"])]
+
+
+SEATED = ("姓名,手机号,身份,座位\r\n"
+          "郑国强,13887366946,候选人,A区1排1座\r\n"
+          "王秀兰,13887366947,候选人,A区1排2座\r\n"
+          "李建华,13887366948,嘉宾,\r\n").encode("utf-8")
+
+
+def test_seats_in_the_file_are_held_like_a_patch_and_tickets_are_texted(ceremony, admin, public, db):
+    """The 座位 column (SPEC §6/§9): written with its seat lock in the row's batch; each imported
+    row also queues its ticket text (SPEC §7) in the same transaction."""
+    eid = ceremony()
+    response = _import(admin, eid, SEATED)
+    assert response.status_code == 201, response.text
+    ids = {r["row"]: r["registration_id"] for r in response.json()["registrations"]}
+    seats = {r["registration_id"]: r["seat"] for r in admin.get(f"/events/{eid}/registrations").json()["items"]}
+    assert seats == {ids[1]: "A区1排1座", ids[2]: "A区1排2座", ids[3]: None}
+    assert {item["registration_id"] for item in db.of_type(eid, "SEAT#")} == {ids[1], ids[2]}
+    # A PATCH can't take an imported seat.
+    taken = admin.patch(f"/events/{eid}/registrations/{ids[3]}", json={"seat": "A区1排1座"})
+    assert taken.status_code == 409 and taken.json()["held_by"] == ids[1]
+    texts = admin.get(f"/events/{eid}/messages").json()["items"]
+    assert sorted(t["registration_id"] for t in texts if t["kind"] == "ticket") == sorted(ids.values())
+
+
+def test_a_seat_twice_in_the_file_or_already_held_writes_nothing(ceremony, admin, public, db):
+    eid = ceremony()
+    twice = SEATED.replace("A区1排2座".encode(), "A区1排1座".encode())
+    refused = _import(admin, eid, twice)
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["rows"] == [{"row": 2, "fields": {"seat": ["与第 1 行的座位重复"]}}]
+
+    holder = public.post(f"/events/{eid}/registrations", json=registration_body(phone="13900000001"))
+    assert holder.status_code == 201, holder.text
+    held = admin.patch(f"/events/{eid}/registrations/{holder.json()['registration_id']}", json={"seat": "A区1排2座"})
+    assert held.status_code == 200, held.text
+    clash = _import(admin, eid, SEATED)
+    assert clash.status_code == 422, clash.text
+    assert clash.json()["rows"] == [{"row": 2, "fields": {"seat": ["该座位已被其他报名占用"]}}]
+    # All or nothing: only the holder's registration, seat lock and ticket text are left.
+    assert [r["registration_id"] for r in db.of_type(eid, "REG#")] == [holder.json()["registration_id"]]
+    assert len(db.of_type(eid, "SEAT#")) == 1 and len(db.of_type(eid, "MSG#")) == 1
+    assert db.event(eid)["seats_confirmed"] == 1
