@@ -9,10 +9,12 @@ from typing import Any
 from chalicelib.config import settings
 from chalicelib.domain import audit, clock, invites, tokens
 from chalicelib.domain.access import ADMIN_CALLER, Caller
+from chalicelib.domain.awards import companion_errors
 from chalicelib.domain.errors import InviteCodeNotFound, InviteCodeUnusable, ValidationFailed
 from chalicelib.domain.events import Event, role_label
 from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.invites import InviteCode, InviteCodeView
+from chalicelib.domain.registrations import CONFIRMED, Registration
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
 from chalicelib.services import audit as audit_log
@@ -54,8 +56,11 @@ def create_invite_code(event_id: str, body: Any, caller: Caller | None = None) -
             if REGISTRATION_ID.fullmatch(companion_of)
             else None
         )
-        if nominee is None or nominee.erased:
-            raise ValidationFailed(fields={"companion_of": ["本活动没有这个报名编号"]})
+        # The same rule as a PATCH (SPEC §9): a live nominee of this event, for a companion's role.
+        future_guest = Registration(registration_id="", event_id=event_id, status=CONFIRMED, role=data["role"])
+        problems = companion_errors(future_guest, nominee)
+        if problems:
+            raise ValidationFailed(fields=problems)
     code = InviteCode(
         code_id=invites.new_code_id(),
         event_id=event.event_id,

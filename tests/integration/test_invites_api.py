@@ -164,3 +164,23 @@ def test_public_waitlist_respects_reserved_seats(make_event, admin, public, db):
     # Fewer reserved seats: the waitlist moves up at once.
     assert admin.patch(f"/events/{eid}", json={"reserved_seats": 0}).status_code == 200
     assert public.get(f"/tickets/{late['ticket_token']}").json()["status"] == "confirmed"
+
+
+def test_a_code_binds_companions_only_to_a_live_nominee(make_event, admin, public):
+    """companion_of on a code follows the PATCH rule (SPEC §9): a nominee of this event, for a
+    companion's role; the code's registrations then count as that nominee's companions."""
+    eid = make_event(capacity=20, max_party_size=3)["event_id"]
+    guest = public.post(f"/events/{eid}/registrations", json=registration_body(role="guest", phone="13900000011"))
+    assert guest.status_code == 201, guest.text
+    refused = admin.post(f"/events/{eid}/invite-codes",
+                         json={"role": "family", "companion_of": guest.json()["registration_id"]})
+    assert refused.status_code == 422 and refused.json()["fields"]["companion_of"] == ["只能陪同身份为候选人的报名"]
+    nominee = admin.post(f"/events/{eid}/invite-codes", json={"role": "nominee"}).json()
+    nominee_reg = public.post(f"/events/{eid}/registrations", json=registration_body(
+        role="nominee", phone="13900000012", invite_code=nominee["code"]))
+    assert nominee_reg.status_code == 201, nominee_reg.text
+    nominee_id = nominee_reg.json()["registration_id"]
+    self_bound = admin.post(f"/events/{eid}/invite-codes", json={"role": "nominee", "companion_of": nominee_id})
+    assert self_bound.status_code == 422 and "companion_of" in self_bound.json()["fields"]
+    family = admin.post(f"/events/{eid}/invite-codes", json={"role": "family", "companion_of": nominee_id})
+    assert family.status_code == 201, family.text
