@@ -42,7 +42,7 @@ def test_iam_is_least_privilege(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     statements = list(_statements(template))
     assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole", "RestampRetentionRole",
-                                                "SendMessagesRole", "RetryMessagesRole"}
+                                                "SendMessagesRole", "RetryMessagesRole", "RecoverImportsRole"}
     for role, statement in statements:
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
@@ -62,6 +62,10 @@ def test_iam_is_least_privilege(packaged):
     retention_actions = {a for role, s in statements if role == "RestampRetentionRole" for a in _as_list(s["Action"])}
     assert retention_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "dynamodb:UpdateItem",
                                  "dynamodb:DeleteItem"}
+    # The sweep of crashed imports (SPEC §6) reads the pending index and deletes what they wrote.
+    recovery_actions = {a for role, s in statements if role == "RecoverImportsRole" for a in _as_list(s["Action"])}
+    assert recovery_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:Query", "dynamodb:UpdateItem",
+                                "dynamodb:BatchWriteItem", "dynamodb:DeleteItem"}
 
 
 def test_table_bucket_and_api_settings(packaged):
@@ -88,7 +92,7 @@ def test_table_bucket_and_api_settings(packaged):
     assert "$context.resourcePath" in access.values() and "$context.path" not in access.values()
     assert not any("authorization" in value.lower() or "body" in value.lower() for value in access.values())
     functions = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"]
-    assert len(functions) == 5 and all("ReservedConcurrentExecutions" in f for f in functions)
+    assert len(functions) == 6 and all("ReservedConcurrentExecutions" in f for f in functions)
     # Messages (SPEC §7): the table's stream, filtered to queued messages, feeds the sender.
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     stream = resources["SendMessages"]["Properties"]["Events"]["SendMessagesDynamodbEventSource"]["Properties"]
