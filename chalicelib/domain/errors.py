@@ -116,6 +116,11 @@ class CapacityBelowConfirmed(Conflict):
     message = "名额不能少于已确认的座位数"
 
 
+class QuestionInUse(Conflict):
+    code = "question_in_use"
+    message = "已有回答的问题只能改名称或增加选项，不能删除或改题型"
+
+
 class EventFull(Conflict):
     code = "event_full"
     message = "名额已满，本活动不设候补"

@@ -9,6 +9,7 @@ from typing import Any
 
 from chalicelib.domain.clock import SHANGHAI, parse_iso
 from chalicelib.domain.gate import CheckinList, checkin_lists, list_errors
+from chalicelib.domain.questions import question_field_errors
 
 AWARD_CEREMONY = "award_ceremony"
 COLLECTOR_EXCHANGE = "collector_exchange"
@@ -111,6 +112,9 @@ class Event:
     invite_only_roles: list[str] = field(default_factory=list)
     reserved_seats: int = 0
     public_seats_confirmed: int = 0
+    # Custom questions (SPEC §6, domain/questions.py) and the answers stored per question.
+    questions: list[dict[str, Any]] = field(default_factory=list)
+    answer_counts: dict[str, int] = field(default_factory=dict)
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any]) -> Event:
@@ -234,6 +238,7 @@ EDITABLE_EVENT_FIELDS = (
     "invite_only_roles",
     "reserved_seats",
     "verify_phone",
+    "questions",
 )
 
 
@@ -270,6 +275,8 @@ def event_field_errors(event: Mapping[str, Any]) -> dict[str, list[str]]:
             errors["invite_only_roles"] = [f"仅限邀请的身份须是本活动的身份：{', '.join(outside)}"]
         elif len(set(invite_only)) != len(invite_only):
             errors["invite_only_roles"] = ["身份不能重复"]
+    if event.get("questions"):
+        errors.update(question_field_errors(event["questions"], roles if roles is not None else allowed))
     reserved, capacity = event.get("reserved_seats"), event.get("capacity")
     if reserved is not None and capacity is not None and reserved > capacity:
         errors["reserved_seats"] = ["预留座位不能多于名额"]

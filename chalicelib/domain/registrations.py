@@ -32,6 +32,7 @@ PERSONAL_FIELDS = (
     "organization",
     "note",
     "items",
+    "answers",
     "search_terms",
     "idempotency_record",
 )
@@ -136,6 +137,7 @@ class TicketView:
     checked_in_at: str | None
     seat: str | None = None
     items: list[Any] = field(default_factory=list)  # collector items with their states (SPEC §8)
+    answers: list[dict[str, str]] = field(default_factory=list)  # [{question_id, label, answer}] (SPEC §6)
 
     @property
     def ticket_status(self) -> str:

@@ -29,7 +29,7 @@ import contextlib
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from typing import IO, Any
 
@@ -38,6 +38,7 @@ import xlsxwriter
 from chalicelib.domain.audit import ADMIN
 from chalicelib.domain.clock import SHANGHAI
 from chalicelib.domain.events import ROLE_LABELS_ZH
+from chalicelib.domain.questions import answer_text
 from chalicelib.domain.registrations import ITEM_INTENT_LABELS_ZH, SOURCE_LABELS_ZH, STATUS_LABELS_ZH, Registration
 
 COLUMNS = (
@@ -206,6 +207,22 @@ def attendee_row(registration: Registration, lang: str) -> list[str | int]:
     return row
 
 
+def question_headers(lang: str, questions: Sequence[Mapping[str, Any]] = ()) -> tuple[str, ...]:
+    """The fixed columns' headers, then one per custom question (its label), SPEC §6."""
+    return headers(lang) + tuple(neutralise(question["label"]) for question in questions)
+
+
+def export_row(registration: Registration, lang: str, questions: Sequence[Mapping[str, Any]] = ()) -> list[str | int]:
+    """`attendee_row`, then the answers to the event's questions (multi joined with 、), neutralised."""
+    row = attendee_row(registration, lang)
+    if questions:
+        answers = registration.answers or {}
+        row.extend(
+            _neutralised([answer_text(question, answers.get(question["question_id"])) for question in questions])
+        )
+    return row
+
+
 def _checked_in_by(actor: str | None, lang: str) -> str:
     """`admin` or `staff:<label>` as stored; in Chinese, 管理员 or the gate's label."""
     if not actor or lang != "zh":
@@ -226,7 +243,10 @@ def _party_size(value: Any) -> int | str:
 
 
 def iter_csv_chunks(
-    registrations: Iterable[Registration], lang: str = "zh", chunk_bytes: int = CSV_CHUNK_BYTES
+    registrations: Iterable[Registration],
+    lang: str = "zh",
+    chunk_bytes: int = CSV_CHUNK_BYTES,
+    questions: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[bytes]:
     """The CSV as byte chunks, read lazily from `registrations`.
 
@@ -234,14 +254,14 @@ def iter_csv_chunks(
     chunk_bytes >= 5 MiB makes them valid S3 multipart parts); the first starts with the BOM.
     About one chunk plus one row is held in memory.
     """
-    names = headers(lang)
+    names = question_headers(lang, questions)
     pending = bytearray(codecs.BOM_UTF8)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")  # excel dialect: RFC 4180 quoting
     writer.writerow(names)
     encode_at = max(chunk_bytes // 4, 1)  # characters; a UTF-8 character is 1 to 4 bytes
     for registration in registrations:
-        writer.writerow(attendee_row(registration, lang))
+        writer.writerow(export_row(registration, lang, questions))
         if text.tell() >= encode_at:
             pending += text.getvalue().encode("utf-8")
             text.seek(0)
@@ -255,11 +275,15 @@ def iter_csv_chunks(
 
 
 def write_csv(
-    registrations: Iterable[Registration], out: IO[bytes], lang: str = "zh", chunk_bytes: int = CSV_CHUNK_BYTES
+    registrations: Iterable[Registration],
+    out: IO[bytes],
+    lang: str = "zh",
+    chunk_bytes: int = CSV_CHUNK_BYTES,
+    questions: Sequence[Mapping[str, Any]] = (),
 ) -> int:
     """Stream the CSV into the binary writable `out`; returns the number of bytes written (BOM included)."""
     written = 0
-    for chunk in iter_csv_chunks(registrations, lang, chunk_bytes):
+    for chunk in iter_csv_chunks(registrations, lang, chunk_bytes, questions):
         out.write(chunk)
         written += len(chunk)
     return written
@@ -279,7 +303,9 @@ def display_width(text: str) -> int:
     return len(text) + (len(text.encode("utf-8")) - len(text)) // 2
 
 
-def write_xlsx(registrations: Iterable[Registration], out: Any, lang: str = "zh") -> None:
+def write_xlsx(
+    registrations: Iterable[Registration], out: Any, lang: str = "zh", questions: Sequence[Mapping[str, Any]] = ()
+) -> None:
     """Stream the workbook into `out`, a path or a binary writable file.
 
     XlsxWriter's constant_memory mode spills each finished row to a temp file (TMPDIR, /tmp on
@@ -287,7 +313,7 @@ def write_xlsx(registrations: Iterable[Registration], out: Any, lang: str = "zh"
     included, capped); XlsxWriter writes them when the workbook closes. Should `registrations`
     raise, the error propagates and `out` may hold a truncated workbook: don't publish it.
     """
-    names = headers(lang)
+    names = question_headers(lang, questions)
     workbook = xlsxwriter.Workbook(out, XLSX_OPTIONS)
     try:
         sheet = workbook.add_worksheet(SHEET_NAMES[lang])
@@ -299,7 +325,7 @@ def write_xlsx(registrations: Iterable[Registration], out: Any, lang: str = "zh"
         sheet.freeze_panes(1, 0)
         row_number = 0
         for row_number, registration in enumerate(registrations, start=1):
-            for col, cell in enumerate(attendee_row(registration, lang)):
+            for col, cell in enumerate(export_row(registration, lang, questions)):
                 if cell.__class__ is int:
                     sheet.write_number(row_number, col, cell)
                     continue

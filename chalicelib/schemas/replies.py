@@ -13,6 +13,7 @@ from chalicelib.domain import messages as message_rules
 from chalicelib.domain import registrations as registration_rules
 from chalicelib.schemas.awards import AwardViewSchema
 from chalicelib.schemas.items import TicketItemSchema
+from chalicelib.schemas.questions import QuestionReplySchema
 
 
 class EventCountsSchema(Schema):
@@ -48,6 +49,7 @@ class EventSchema(Schema):
     awards = fields.List(fields.Nested(AwardViewSchema), required=True)
     invite_only_roles = fields.List(fields.String(), required=True)
     reserved_seats = fields.Integer(required=True)
+    questions = fields.List(fields.Nested(QuestionReplySchema), required=True)
 
 
 class EventListSchema(Schema):
@@ -79,6 +81,12 @@ class TicketEventSchema(Schema):
     starts_at = fields.String(required=True, metadata={"format": "date-time"})
 
 
+class TicketAnswerSchema(Schema):
+    question_id = fields.String(required=True)
+    label = fields.String(required=True)
+    answer = fields.String(required=True, metadata={"description": "回答（多选以、连接）"})
+
+
 class TicketSchema(Schema):
     registration_id = fields.String(required=True)
     event = fields.Nested(TicketEventSchema, required=True)
@@ -90,6 +98,11 @@ class TicketSchema(Schema):
     checked_in_at = fields.String(required=True, allow_none=True, metadata={"format": "date-time"})
     seat = fields.String(required=True, allow_none=True)
     items = fields.List(fields.Nested(TicketItemSchema), required=True, metadata={"description": "藏品及其状态"})
+    answers = fields.List(
+        fields.Nested(TicketAnswerSchema),
+        required=True,
+        metadata={"description": "自定义问题及回答（报名时的题目顺序）"},
+    )
 
 
 class CancelResultSchema(Schema):

@@ -24,6 +24,7 @@ from chalicelib.schemas.fields import (
     full_match,
     zh_messages,
 )
+from chalicelib.schemas.questions import answers_field, questions_field
 
 
 def _slug(**kwargs: Any) -> fields.String:
@@ -105,6 +106,7 @@ class EventFieldsSchema(StrictSchema):
         metadata={"description": "为受邀和导入的嘉宾预留的座位；公开报名最多占用 capacity − reserved_seats"},
     )
     verify_phone = StrictBoolean()
+    questions = questions_field()
 
 
 class EventCreateSchema(EventFieldsSchema):
@@ -187,6 +189,7 @@ class RegistrationFieldsSchema(StrictSchema):
         metadata={"pattern": "^[0-9]{6}$", "description": "活动要求短信验证（verify_phone）时必填"},
         error_messages=zh_messages(invalid="请填写短信中的 6 位验证码"),
     )
+    answers = answers_field
 
 
 class AwardRegistrationSchema(RegistrationFieldsSchema):

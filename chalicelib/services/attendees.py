@@ -90,9 +90,9 @@ def export(event_id: str, file_format: str, query: Mapping[str, str], caller: Ca
     rows = registration_store.all_of_event(event_id)
     with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as spool:
         if file_format == "csv":
-            spreadsheets.write_csv(rows, spool, lang)
+            spreadsheets.write_csv(rows, spool, lang, questions=event.questions)
         else:
-            spreadsheets.write_xlsx(rows, spool, lang)
+            spreadsheets.write_xlsx(rows, spool, lang, questions=event.questions)
         size = spool.tell()
         spool.seek(0)
         if size <= settings().export_inline_max_bytes:

@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from chalicelib.domain import audit, clock, tokens
+from chalicelib.domain import questions as question_rules
 from chalicelib.domain.access import ADMIN_CALLER, Caller
 from chalicelib.domain.errors import (
     CapacityBelowConfirmed,
     EventChanged,
     EventNotFound,
+    QuestionInUse,
     ServiceUnavailable,
     ValidationFailed,
 )
@@ -63,6 +65,7 @@ def create_event(body: Any, caller: Caller | None = None) -> Event:
         invite_only_roles=data.get("invite_only_roles") or [],
         reserved_seats=data.get("reserved_seats", 0),
         verify_phone=data.get("verify_phone", False),
+        questions=data.get("questions") or [],
         created_at=stamp,
         updated_at=stamp,
         guard_kid=tokens.keyring().active_id,
@@ -105,6 +108,23 @@ def list_events(query: Mapping[str, str]) -> Page:
     return paging.page_of(items, LIST_SCOPE, last)
 
 
+def _questions_kept_or_unanswered(current: Event, changes: Mapping[str, Any]) -> tuple[str, ...]:
+    """QuestionInUse when the edit removes or retypes a question that has answers (or takes
+    options from it); otherwise the ids of the questions it removes or retypes, which the write
+    checks still have no answers (a registration may answer meanwhile)."""
+    if "questions" not in changes:
+        return ()
+    proposed = changes["questions"] or []
+    in_use = question_rules.in_use_errors(current.questions, proposed, current.answer_counts)
+    if in_use:
+        raise QuestionInUse(fields={"questions": [f"已有回答的问题不能删除或改题型：{', '.join(in_use)}"]})
+    return tuple(
+        question_rules.in_use_errors(
+            current.questions, proposed, dict.fromkeys((question["question_id"] for question in current.questions), 1)
+        )
+    )
+
+
 def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Event:
     changes = load(requests.EVENT_PATCH, body)
     current = require_event(event_id, consistent=True)
@@ -116,9 +136,10 @@ def update_event(event_id: str, body: Any, caller: Caller | None = None) -> Even
             raise CapacityBelowConfirmed(seats_confirmed=current.seats_confirmed)
         if not changes:
             return current
+        unanswered = _questions_kept_or_unanswered(current, changes)
         stamped = {**changes, "updated_at": clock.now_iso()}
         try:
-            updated = event_store.update_fields(event_id, stamped, current.version)
+            updated = event_store.update_fields(event_id, stamped, current.version, unanswered)
         except EventChanged as changed:
             current = changed.event  # someone else edited the event meanwhile: merge again
             continue

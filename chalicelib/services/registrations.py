@@ -37,6 +37,7 @@ from chalicelib.domain.registrations import (
 from chalicelib.domain.search import name_key, name_terms, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
+from chalicelib.schemas.questions import load_answers
 from chalicelib.services import enqueue as message_service
 from chalicelib.services import events, idempotency, invites, items, phone_codes, tickets, waitlist
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
@@ -75,6 +76,11 @@ def _validated(event: Event, body: Any) -> dict[str, Any]:
     errors.update(award_assignment_errors(event, data.get("role"), data.get("award_id")))
     if "role" not in errors and not data.get("invite_code") and data["role"] in event.invite_only_roles:
         errors["role"] = ["该身份仅限受邀嘉宾，请使用邀请链接报名"]
+    if event.questions or data.get("answers"):
+        data["answers"], answer_errors = load_answers(
+            event.event_id, event.updated_at, event.version, event.questions, data.get("answers"), data.get("role")
+        )
+        errors.update(answer_errors)
     if errors:
         raise ValidationFailed(fields=errors)
     return data
@@ -109,6 +115,7 @@ def _new_registration(
         search_terms=terms,
         idempotency_record=idempotency_record,
         award_id=data.get("award_id"),
+        answers=data.get("answers") or None,
     )
 
 

@@ -15,6 +15,7 @@ from chalicelib.domain.errors import (
 )
 from chalicelib.domain.events import Event
 from chalicelib.domain.ids import REGISTRATION_ID
+from chalicelib.domain.questions import answered
 from chalicelib.domain.registrations import (
     CANCELLED,
     CONFIRMED,
@@ -83,6 +84,7 @@ def get_ticket(token: str) -> TicketView:
         checked_in_at=registration.checked_in_at,
         seat=registration.seat,
         items=items.items_of(registration) if registration.items else [],
+        answers=answered(event, registration.answers),
     )
 
 

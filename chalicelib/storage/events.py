@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.domain.errors import CapacityBelowConfirmed, EventAlreadyExists, EventChanged, EventNotFound
 from chalicelib.domain.events import Event
+from chalicelib.domain.questions import ANSWER_COUNT_PREFIX
 from chalicelib.storage import dynamo
 from chalicelib.storage.dynamo import from_dynamo, to_dynamo
 from chalicelib.storage.keys import EVENT_SK, event_partition
@@ -39,6 +40,7 @@ def to_event(item: Mapping[str, Any] | None) -> Event | None:
     roles: dict[str, dict[str, int]] = {}
     gates: dict[str, int] = {}
     timeline: dict[str, int] = {}
+    answered: dict[str, int] = {}
     for name, value in item.items():
         if name.startswith(ROLE_PREFIX):
             role, _, metric = name[len(ROLE_PREFIX) :].partition("#")
@@ -47,7 +49,11 @@ def to_event(item: Mapping[str, Any] | None) -> Event | None:
             gates[name[len(GATE_PREFIX) :]] = int(value)
         elif name.startswith(TIMELINE_PREFIX):
             timeline[name[len(TIMELINE_PREFIX) :]] = int(value)
+        elif name.startswith(ANSWER_COUNT_PREFIX):
+            answered[name[len(ANSWER_COUNT_PREFIX) :]] = int(value)
     event = Event.from_mapping(item)
+    if answered:
+        event = event.changed(answer_counts=answered)
     return (
         event.changed(role_counts=roles, gate_heads=gates, timeline_heads=timeline)
         if roles or gates or timeline
@@ -64,6 +70,12 @@ class CounterChanges:
     def add(self, attribute: str, amount: int) -> CounterChanges:
         if amount:
             self.amounts[attribute] = self.amounts.get(attribute, 0) + amount
+        return self
+
+    def answers(self, answers: Mapping[str, Any] | None) -> CounterChanges:
+        """One more answer for each question answered (the `question_in_use` rule)."""
+        for question_id in answers or {}:
+            self.add(f"{ANSWER_COUNT_PREFIX}{question_id}", 1)
         return self
 
     def role(self, role: str | None, metric: str, amount: int) -> CounterChanges:
@@ -89,7 +101,7 @@ def put_new(event: Event) -> None:
         **{
             name: value
             for name, value in asdict(event).items()
-            if name not in ("role_counts", "gate_heads", "timeline_heads")
+            if name not in ("role_counts", "gate_heads", "timeline_heads", "answer_counts")
         },
     }
     try:
@@ -124,7 +136,9 @@ def list_page(limit: int, start_key: dict[str, str] | None) -> tuple[list[Event]
     return items, (from_dynamo(last) if last else None)
 
 
-def update_fields(event_id: str, changes: Mapping[str, Any], expected_version: int) -> Event:
+def update_fields(
+    event_id: str, changes: Mapping[str, Any], expected_version: int, unanswered: tuple[str, ...] = ()
+) -> Event:
     """Apply an organiser's edit if nobody edited in between and capacity still covers the
     confirmed seats (`None` removes a field). Raises EventNotFound, CapacityBelowConfirmed,
     or EventChanged with the stored event when another edit came first."""
@@ -139,6 +153,9 @@ def update_fields(event_id: str, changes: Mapping[str, Any], expected_version: i
             values[f":v{index}"] = value
             sets.append(f"#f{index} = :v{index}")
     condition = "attribute_exists(pk) AND #version = :expected"
+    for index, question_id in enumerate(unanswered):  # questions removed or retyped: still no answers
+        names[f"#a{index}"] = f"{ANSWER_COUNT_PREFIX}{question_id}"
+        condition += f" AND attribute_not_exists(#a{index})"
     new_capacity = changes.get("capacity")
     if new_capacity is not None:
         names["#seats"] = "seats_confirmed"

@@ -202,7 +202,7 @@ def insert_confirmed(
         values[":zero"] = 0
     counters = (
         CounterChanges().role(registration.role, "confirmed", 1).role(registration.role, "seats_confirmed", seats)
-    )
+    ).answers(registration.answers)
     if reserved_seats is not None:
         condition = _public_share(condition, values, capacity, reserved_seats, seats)
         counters.add(PUBLIC_SEATS, seats)
@@ -270,7 +270,7 @@ def insert_waitlisted(
                 _event_update(
                     event_id,
                     "SET waitlisted_count = waitlisted_count + :one",
-                    CounterChanges().role(registration.role, "waitlisted", 1),
+                    CounterChanges().role(registration.role, "waitlisted", 1).answers(registration.answers),
                     {":one": 1},
                     condition="attribute_exists(pk)",
                 ),

@@ -123,7 +123,7 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = {
                 "401": UNAUTHORIZED,
                 "403": FORBIDDEN,
                 "404": NOT_FOUND,
-                "409": _error("名额低于已确认座位数"),
+                "409": _error("名额低于已确认座位数，或删除、改题型的问题已有回答（question_in_use）"),
                 "422": INVALID,
             },
         },
