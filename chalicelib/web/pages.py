@@ -239,6 +239,7 @@ def render_registration(
         max_items=MAX_ITEMS,
         intent_labels=ITEM_INTENT_LABELS_ZH,
         awards=list(event.awards or []) if "nominee" in (event.roles or KIND_ROLES[event.kind]) else [],
+        questions=list(event.questions or []),
     )
 
 

@@ -221,7 +221,7 @@ def test_assets_are_relative_and_versioned():
 
 def test_scripts_never_build_html_from_strings():
     """Everything the scripts show goes through textContent: no innerHTML, no eval."""
-    for name in ("register.js", "register-sms.js", "admin-messages.js", "ticket.js", "scan.js"):
+    for name in ("register.js", "register-sms.js", "register-questions.js", "admin-messages.js", "ticket.js", "scan.js"):
         source = (pages.STATIC_DIR / name).read_text("utf-8")
         assert not re.search(r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function", source)
 

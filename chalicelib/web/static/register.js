@@ -104,6 +104,7 @@
     if (data.invite_code) body.invite_code = data.invite_code;
     if (form.elements.namedItem('party_size')) body.party_size = parseInt(value('party_size'), 10) || 1;
     if (form.elements.namedItem('phone_code')) body.phone_code = value('phone_code').trim();
+    if (window.baomingAnswers) body.answers = window.baomingAnswers(); // register-questions.js
     ['city', 'organization', 'note'].forEach(function (name) {
       var text = value(name).trim();
       if (text) body[name] = text;
