@@ -34,6 +34,7 @@ def test_register_get_ticket_and_cancel(public, make_event, stack, db):
         "event": {k: event[k] for k in ("event_id", "title", "venue", "starts_at")},
         "name": "欧阳娜娜", "phone_masked": "138****5678", "role": "guest",
         "party_size": 2, "status": "confirmed", "checked_in_at": None, "seat": None, "items": [],
+        "answers": [],
     }
     assert "13812345678" not in ticket.text
 
