@@ -5,7 +5,6 @@ from __future__ import annotations
 from chalicelib.config import settings
 from chalicelib.domain import clock
 from chalicelib.domain.errors import NoDonations, RegistrationNotFound
-from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.items import DONATED
 from chalicelib.services import events
 from chalicelib.services.attendees import Export
@@ -17,11 +16,7 @@ PDF_TYPE = "application/pdf"
 
 def donation_certificate(event_id: str, registration_id: str) -> Export:
     event = events.require_event(event_id)
-    registration = (
-        registration_store.get(event_id, registration_id, consistent=True)
-        if REGISTRATION_ID.fullmatch(registration_id)
-        else None
-    )
+    registration = registration_store.find(event_id, registration_id)
     if registration is None or registration.erased:
         raise RegistrationNotFound()
     donated = [item for item in item_store.of_registration(event_id, registration_id) if item.state == DONATED]

@@ -12,7 +12,6 @@ from chalicelib.domain.access import ADMIN_CALLER, Caller
 from chalicelib.domain.awards import companion_errors
 from chalicelib.domain.errors import InviteCodeNotFound, InviteCodeUnusable, ValidationFailed
 from chalicelib.domain.events import Event, role_label
-from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.invites import InviteCode, InviteCodeView
 from chalicelib.domain.registrations import CONFIRMED, Registration
 from chalicelib.schemas import requests
@@ -51,11 +50,7 @@ def create_invite_code(event_id: str, body: Any, caller: Caller | None = None) -
         raise ValidationFailed(fields={"role": [f"本活动可选的身份：{labels}"]})
     companion_of = data.get("companion_of")
     if companion_of is not None:
-        nominee = (
-            registration_store.get(event_id, companion_of, consistent=True)
-            if REGISTRATION_ID.fullmatch(companion_of)
-            else None
-        )
+        nominee = registration_store.find(event_id, companion_of)
         # The same rule as a PATCH (SPEC §9): a live nominee of this event, for a companion's role.
         future_guest = Registration(registration_id="", event_id=event_id, status=CONFIRMED, role=data["role"])
         problems = companion_errors(future_guest, nominee)

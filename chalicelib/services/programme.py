@@ -17,7 +17,6 @@ from chalicelib.domain.access import Caller
 from chalicelib.domain.awards import Programme, RegistrationNotLive
 from chalicelib.domain.errors import RegistrationChanged, RegistrationNotFound, ServiceUnavailable, ValidationFailed
 from chalicelib.domain.events import Event
-from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.registrations import CANCELLED, Registration
 from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas.fields import load
@@ -43,20 +42,11 @@ def award_for(event: Event, role: str | None, value: str | None) -> str | None:
 
 def companion_problem(registration: Registration, nominee_id: str) -> dict[str, list[str]]:
     """Field errors (empty when fine) of making `registration` a companion of `nominee_id`."""
-    nominee = (
-        registration_store.get(registration.event_id, nominee_id, consistent=True)
-        if REGISTRATION_ID.fullmatch(nominee_id)
-        else None
-    )
-    return awards.companion_errors(registration, nominee)
+    return awards.companion_errors(registration, registration_store.find(registration.event_id, nominee_id))
 
 
 def _require_registration(event_id: str, registration_id: str) -> Registration:
-    found = (
-        registration_store.get(event_id, registration_id, consistent=True)
-        if REGISTRATION_ID.fullmatch(registration_id)
-        else None
-    )
+    found = registration_store.find(event_id, registration_id)
     if found is None:
         raise RegistrationNotFound()
     return found

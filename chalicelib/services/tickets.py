@@ -14,7 +14,6 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import Event
-from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.questions import answered
 from chalicelib.domain.registrations import (
     CANCELLED,
@@ -96,11 +95,7 @@ def cancel_ticket(token: str) -> Cancelled:
 def cancel_registration(event_id: str, registration_id: str, caller: Caller) -> Cancelled:
     """The organiser cancels a registration from the console: as a ticket cancel, and audited."""
     event = events.require_event(event_id)
-    registration = (
-        registration_store.get(event_id, registration_id, consistent=True)
-        if REGISTRATION_ID.fullmatch(registration_id)
-        else None
-    )
+    registration = registration_store.find(event_id, registration_id)
     if registration is None or registration.erased:
         raise RegistrationNotFound()
     already = registration.status == CANCELLED

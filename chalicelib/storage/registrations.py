@@ -19,6 +19,7 @@ from chalicelib.domain.errors import (
     WriteConflict,
 )
 from chalicelib.domain.events import Event
+from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.domain.invites import InviteCode
 from chalicelib.domain.messages import Message
 from chalicelib.domain.registrations import (
@@ -294,6 +295,14 @@ def insert_waitlisted(
 
 def get(event_id: str, registration_id: str, consistent: bool = False) -> Registration | None:
     return to_registration(dynamo.get(key(event_id, registration_id), consistent))
+
+
+def find(event_id: str, registration_id: str) -> Registration | None:
+    """The registration an id from a URL or a body names (a consistent read), or None: also for a
+    malformed id, which no stored key can have (so it costs no read)."""
+    if not REGISTRATION_ID.fullmatch(registration_id):
+        return None
+    return get(event_id, registration_id, consistent=True)
 
 
 def get_many(event_id: str, registration_ids: list[str]) -> list[Registration]:

@@ -464,23 +464,11 @@
 
   // --- 签到口: gate links (staff tokens) and their QR codes ---
   var gates = (function () {
-    var qrLoading = null, shownTokenId = null;
+    var shownTokenId = null;
     var tbody = $('gate-table').tBodies[0], error = $('gate-error');
 
     /* The QR encoder is loaded only when this panel is first opened. */
-    function qrLib() {
-      if (window.qrcode) return Promise.resolve(window.qrcode);
-      if (!qrLoading) {
-        qrLoading = new Promise(function (resolve, reject) {
-          var script = document.createElement('script');
-          script.src = data.qr_lib;
-          script.onload = function () { resolve(window.qrcode); };
-          script.onerror = function () { qrLoading = null; reject(new Error('qr')); };
-          document.head.appendChild(script);
-        });
-      }
-      return qrLoading;
-    }
+    var qrLib = C.qrEncoder;
     function drawQr(target, textValue) {
       C.clear(target).appendChild(el('p', { class: 'muted small', text: '正在生成二维码…' }));
       qrLib().then(function (qrcode) {

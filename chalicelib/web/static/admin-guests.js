@@ -4,7 +4,7 @@
 (function () {
   'use strict';
   var C = window.BaomingConsole, $ = C.$, el = C.el, data = C.data;
-  var eventRoles = [], qrLoading = null;
+  var eventRoles = [];
 
   function roleName(role) { return (data.roles_zh && data.roles_zh[role]) || role; }
 
@@ -14,19 +14,7 @@
     (children || []).forEach(function (child) { node.appendChild(child); });
     return node;
   }
-  function qrLib() {
-    if (window.qrcode) return Promise.resolve(window.qrcode);
-    if (!qrLoading) {
-      qrLoading = new Promise(function (resolve, reject) {
-        var script = document.createElement('script');
-        script.src = data.qr_lib;
-        script.onload = function () { resolve(window.qrcode); };
-        script.onerror = function () { qrLoading = null; reject(new Error('qr')); };
-        document.head.appendChild(script);
-      });
-    }
-    return qrLoading;
-  }
+  var qrLib = C.qrEncoder;
   function drawQr(target, text) {
     qrLib().then(function (qrcode) {
       var qr = qrcode(0, 'M');

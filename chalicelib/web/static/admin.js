@@ -274,6 +274,22 @@
     return { clear: clear, show: show };
   };
 
+  // The QR encoder (npm qrcode-generator) is fetched once, on first need: gate links, invite links.
+  var qrLoading = null;
+  C.qrEncoder = function () {
+    if (window.qrcode) return Promise.resolve(window.qrcode);
+    if (!qrLoading) {
+      qrLoading = new Promise(function (resolve, reject) {
+        var script = document.createElement('script');
+        script.src = data.qr_lib;
+        script.onload = function () { resolve(window.qrcode); };
+        script.onerror = function () { qrLoading = null; reject(new Error('qr')); };
+        document.head.appendChild(script);
+      });
+    }
+    return qrLoading;
+  };
+
   // --- the event form (create on /admin, edit on the event page) ---
   var TIME_FIELDS = ['starts_at', 'ends_at', 'registration_opens_at', 'registration_closes_at'];
   var NUMBER_FIELDS = ['capacity', 'max_party_size', 'retention_days'];
