@@ -135,12 +135,18 @@ def new_registration_id() -> str:
     return "".join(_CROCKFORD[(bits >> shift) & 31] for shift in range(75, -1, -5))
 
 
-def _ticket_mac(kid: str, event_id: str, registration_id: str) -> bytes | None:
+def _signed_id_mac(purpose: bytes, kid: str, event_id: str, object_id: str) -> bytes | None:
+    """The MAC of a signed id (a ticket's registration, an item tag's item) under key `kid`; the
+    purpose keeps one kind of token from passing as the other. None for an unknown key."""
     key = keyring().key(kid)
     if key is None:
         return None
-    message = b"ticket\x00" + event_id.encode("ascii") + b"\x00" + registration_id.encode("ascii")
+    message = purpose + b"\x00" + event_id.encode("ascii") + b"\x00" + object_id.encode("ascii")
     return hmac.new(key, message, hashlib.sha256).digest()[:TICKET_MAC_BYTES]
+
+
+def _ticket_mac(kid: str, event_id: str, registration_id: str) -> bytes | None:
+    return _signed_id_mac(b"ticket", kid, event_id, registration_id)
 
 
 def mint_ticket(event_id: str, registration_id: str) -> str:
@@ -210,11 +216,7 @@ MAX_ITEM_TOKEN_LENGTH = 64 + 2 + 1 + 10 + TICKET_MAC_BYTES * 8 // 5
 
 
 def _item_mac(kid: str, event_id: str, item_id: str) -> bytes | None:
-    key = keyring().key(kid)
-    if key is None:
-        return None
-    message = b"item\x00" + event_id.encode("ascii") + b"\x00" + item_id.encode("ascii")
-    return hmac.new(key, message, hashlib.sha256).digest()[:TICKET_MAC_BYTES]
+    return _signed_id_mac(b"item", kid, event_id, item_id)
 
 
 def mint_item_token(event_id: str, item_id: str) -> str:
