@@ -56,6 +56,7 @@ def test_the_event_form_switches_phone_verification(desktop, stack, make_event, 
     page.goto(f"{stack.base_url}/admin/events/{eid}#edit")
     sign_in(page, stack.admin_token)
     form = page.locator("#event-form")
+    expect(form).to_have_attribute("aria-busy", "false")  # filled from the event: its state is the server's
     switch = labelled(form, "短信验证")
     expect(switch).not_to_be_checked()
     patches: list[dict] = []

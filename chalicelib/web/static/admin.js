@@ -448,6 +448,8 @@
       control('checkin_lists').value = formatLists(event.checkin_lists);
       pendingAwards = event.awards || [];
       if (awards) awards.fill(pendingAwards);
+      form.removeAttribute('inert');
+      form.setAttribute('aria-busy', 'false');
     }
 
     function busy(on) {
