@@ -12,6 +12,7 @@ from chalicelib.web.lazy import lazy_module
 if TYPE_CHECKING:
     from chalicelib.schemas import awards as award_schemas
     from chalicelib.schemas import items as item_replies
+    from chalicelib.schemas import photos as photo_replies
     from chalicelib.schemas import replies
     from chalicelib.services import (
         attendees,
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
         invitations,
         invites,
         item_exports,
+        item_photos,
         messages,
         phone_codes,
         privacy,
@@ -65,6 +67,8 @@ else:
     item_exports = lazy_module("chalicelib.services.item_exports")
     collector_items = lazy_module("chalicelib.services.items")
     item_pages = lazy_module("chalicelib.web.item_pages")
+    item_photos = lazy_module("chalicelib.services.item_photos")
+    photo_replies = lazy_module("chalicelib.schemas.photos")
 
 logs.install_redaction()
 app = Chalice(app_name="baoming")
@@ -394,6 +398,18 @@ def item_transition(event_id, item_id):
 @route("/events/{event_id}/items/{item_id}/tag.png", methods=["GET"], authorizer=staff_or_admin)
 def item_tag_png(event_id, item_id):
     return http.content_response(collector_items.tag_png(event_id, item_id), "image/png", http.PRIVATE)
+
+
+@route("/events/{event_id}/items/{item_id}/photo-upload", methods=["POST"], authorizer=staff_or_admin)
+def item_photo_upload(event_id, item_id):
+    upload = item_photos.presign_upload(event_id, item_id, _body())
+    return http.reply(photo_replies.PHOTO_UPLOAD, upload, headers=http.PRIVATE)
+
+
+@route("/events/{event_id}/items/{item_id}/photo", methods=["POST"], authorizer=staff_or_admin)
+def item_photo_attach(event_id, item_id):
+    attached = item_photos.attach(event_id, item_id, _body(), _caller())
+    return http.reply(item_replies.ITEM, attached, headers=http.PRIVATE)
 
 
 @route("/events/{event_id}/desk/lookup", methods=["POST"], authorizer=staff_or_admin)

@@ -37,11 +37,34 @@ class Settings:
     aliyun_sign_name: str = ""
     aliyun_templates: str = ""  # "ticket:SMS_1,promoted:SMS_2,recovery:SMS_3,code:SMS_4"
     aliyun_endpoint: str = "https://dysmsapi.aliyuncs.com/"
+    # Item photos (SPEC §8): their bucket; pages may reach its origin (CSP img-src, connect-src).
+    photo_bucket: str = "baoming-photos"
 
     @property
     def local_stage(self) -> bool:
         """The local stack (`make run`, tests) talks to an embedded DynamoDB; a deployed stage never does."""
         return self.dynamodb_endpoint is not None
+
+    @property
+    def photo_endpoint(self) -> str | None:
+        """The S3 endpoint photo URLs are signed for: the local one, or the region's own (so a
+        browser's POST is never redirected, and the bucket's origin is its own host)."""
+        if self.s3_endpoint or not self.region:
+            return self.s3_endpoint
+        return f"https://s3.{self.region}.{_aws_suffix(self.region)}"
+
+    @property
+    def photo_origin(self) -> str:
+        """The one origin photos are uploaded to and shown from: what pages' CSP allows."""
+        if self.s3_endpoint:
+            scheme, _, rest = self.s3_endpoint.partition("://")
+            return f"{scheme}://{rest.split('/')[0]}"
+        region = self.region or "us-east-1"
+        return f"https://{self.photo_bucket}.s3.{region}.{_aws_suffix(region)}"
+
+
+def _aws_suffix(region: str) -> str:
+    return "amazonaws.com.cn" if region.startswith("cn-") else "amazonaws.com"
 
 
 def _optional(name: str) -> str | None:
@@ -75,6 +98,7 @@ def settings() -> Settings:
         aliyun_sign_name=os.environ.get("ALIYUN_SMS_SIGN_NAME", ""),
         aliyun_templates=os.environ.get("ALIYUN_SMS_TEMPLATES", ""),
         aliyun_endpoint=os.environ.get("ALIYUN_SMS_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+        photo_bucket=os.environ.get("PHOTO_BUCKET", "baoming-photos"),
     )
 
 

@@ -33,6 +33,7 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
         "EXPORT_BUCKET": f"{prefix}-exports-{uuid.uuid4().hex[:8]}",
+        "PHOTO_BUCKET": f"{prefix}-photos-{uuid.uuid4().hex[:8]}",
         # The embedded store serialises every request; under a 32-thread burst on a loaded 2-core
         # machine a reply can take longer than the deployed 2 s, and a timed-out write retried by
         # botocore would be refused as a duplicate (moto ignores ClientRequestToken).
@@ -46,6 +47,7 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
 
     ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
     ensure_bucket(aws.client("s3"), env["EXPORT_BUCKET"])
+    ensure_bucket(aws.client("s3"), env["PHOTO_BUCKET"])
     try:
         yield env
     finally:

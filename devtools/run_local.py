@@ -357,6 +357,7 @@ def serve(env: dict[str, str], port: int, state: Path, embedded: Any, legacy: Pa
         restored = f"imported {count} items from the snapshot of an older version"
     if s3 is not None:
         ensure_bucket(s3, env["EXPORT_BUCKET"])
+        ensure_bucket(s3, env["PHOTO_BUCKET"])  # item photos (embedded S3: any origin may POST)
     seed_demo_events()
 
     base = env["PUBLIC_BASE_URL"]

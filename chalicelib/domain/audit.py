@@ -21,6 +21,7 @@ REGISTRATIONS_IMPORT = "registrations.import"
 INVITE_CODE_CREATE = "invite_code.create"
 INVITE_CODE_REVOKE = "invite_code.revoke"
 ITEM_TRANSITION = "item.transition"
+ITEM_PHOTO = "item.photo"
 
 
 def staff_actor(label: str) -> str:

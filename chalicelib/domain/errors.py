@@ -199,6 +199,28 @@ class NoDonations(Conflict):
     message = "该报名没有已捐赠的藏品"
 
 
+class PhotoNotUploaded(Conflict):
+    """Confirming a photo whose upload isn't in the bucket (never sent, refused by S3, or expired)."""
+
+    code = "photo_not_uploaded"
+    message = "照片尚未上传成功（或上传已过期），请重新选择照片上传"
+
+
+class PhotoRejected(ValidationFailed):
+    """An uploaded file that can't be an item's photo: too large, empty, or not JPEG/PNG."""
+
+    code = "photo_rejected"
+    message = "照片不符合要求"
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"photo": [message]})
+
+
+class PhotoNotAllowed(Conflict):
+    code = "photo_not_allowed"
+    message = "该藏品收藏者的个人信息已删除，不能再添加照片"
+
+
 class RateLimited(DomainError):
     """Too many recovery or code requests for a phone or from an address (SPEC §7)."""
 

@@ -125,6 +125,11 @@ class ItemSchema(TicketItemSchema):
     recipient = fields.String(required=True, allow_none=True)
     note = fields.String(required=True, allow_none=True, metadata={"description": "最近一次操作的备注"})
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
+    photo_url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "藏品照片（预签名地址，10 分钟内有效）；没有照片则为空"},
+    )
 
 
 class ItemRowSchema(ItemSchema):

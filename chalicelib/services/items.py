@@ -34,6 +34,7 @@ from chalicelib.domain.items import (
     item_id_of,
     plan_replacement,
 )
+from chalicelib.domain.photos import VIEW_SECONDS
 from chalicelib.domain.registrations import CANCELLED, MAX_ITEMS, Registration
 from chalicelib.schemas import items as item_schemas
 from chalicelib.schemas.fields import load
@@ -41,6 +42,7 @@ from chalicelib.services import audit as audit_log
 from chalicelib.services import events
 from chalicelib.services.retry import MAX_ATTEMPTS, backoff
 from chalicelib.storage import items as item_store
+from chalicelib.storage import photos as photo_store
 from chalicelib.storage import registrations as registration_store
 
 
@@ -60,6 +62,13 @@ def item_token(item: Item) -> str:
 
 def item_url(event_id: str, item_id: str) -> str:
     return f"{settings().public_base_url}/i/{tokens.mint_item_token(event_id, item_id)}"
+
+
+def shown(item: Item) -> dict[str, Any]:
+    """An item as replies show it to staff, the admin or its collector: with its photo's
+    short-lived URL (a presigned GET; None without a photo)."""
+    url = photo_store.view_url(item.photo_key, VIEW_SECONDS) if item.photo_key else None
+    return {**asdict(item), "photo_url": url}
 
 
 # --- the collector's view (ticket) -------------------------------------------------------------
@@ -158,12 +167,12 @@ def require_item(event_id: str, item_id: str) -> Item:
     return item
 
 
-def get_item(event_id: str, item_id: str) -> Item:
+def get_item(event_id: str, item_id: str) -> dict[str, Any]:
     events.require_event(event_id)
-    return require_item(event_id, item_id)
+    return shown(require_item(event_id, item_id))
 
 
-def transition(event_id: str, item_id: str, body: Any, caller: Caller) -> Item:
+def transition(event_id: str, item_id: str, body: Any, caller: Caller) -> dict[str, Any]:
     """One conditional write on the state read: of two desks moving an item at once, exactly
     one succeeds; the other gets invalid_transition from the state the first one left."""
     data = load(item_schemas.TRANSITION, body)
@@ -196,7 +205,7 @@ def transition(event_id: str, item_id: str, body: Any, caller: Caller) -> Item:
             raise ItemNotFound() from changed
         raise _refused(changed.item.state, to_state) from changed
     audit_log.record(event, caller.actor, audit.ITEM_TRANSITION, item_id, f"{item.state}→{to_state}")
-    return moved
+    return shown(moved)
 
 
 def _refused(from_state: str, to_state: str) -> InvalidTransition:
@@ -220,7 +229,7 @@ class DeskView:
     """What the desk shows after a scan: the collector and their items (`item_id` when a tag was scanned)."""
 
     collector: Collector | None
-    items: list[Item]
+    items: list[dict[str, Any]]  # shown(item): with photo_url
     item_id: str | None = None
 
 
@@ -256,7 +265,7 @@ def lookup(event_id: str, body: Any) -> DeskView:
         item = require_item(event_id, opened_item[1])
         registration = registration_store.get(event_id, item.registration_id, consistent=True)
         others = item_store.of_registration(event_id, item.registration_id)
-        return DeskView(_collector(registration), others or [item], item.item_id)
+        return DeskView(_collector(registration), [shown(each) for each in others or [item]], item.item_id)
     opened_ticket = tokens.open_ticket(_code_token(code, "t"))
     if opened_ticket is None:
         raise TicketNotFound("无法识别：不是本系统的电子票或藏品标签")
@@ -265,7 +274,8 @@ def lookup(event_id: str, body: Any) -> DeskView:
     registration = registration_store.get(event_id, opened_ticket[1], consistent=True)
     if registration is None or registration.erased:
         raise TicketNotFound()
-    return DeskView(_collector(registration), item_store.of_registration(event_id, registration.registration_id))
+    found = item_store.of_registration(event_id, registration.registration_id)
+    return DeskView(_collector(registration), [shown(item) for item in found])
 
 
 def list_items(event_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
@@ -286,14 +296,15 @@ def list_items(event_id: str, query: Mapping[str, str]) -> list[dict[str, Any]]:
     for start in range(0, len(owners), 100):
         for registration in registration_store.get_many(event_id, owners[start : start + 100]):
             names[registration.registration_id] = None if registration.erased else registration.name
-    return [{**asdict(item), "collector_name": names.get(item.registration_id)} for item in found]
+    return [{**shown(item), "collector_name": names.get(item.registration_id)} for item in found]
 
 
 def tag_png(event_id: str, item_id: str) -> bytes:
     """The item's label: a QR code of its signed URL with its id and name printed under it."""
     from chalicelib.formats import tags  # qrcode and the glyph table: only this route needs them
 
-    item = get_item(event_id, item_id)
+    events.require_event(event_id)
+    item = require_item(event_id, item_id)
     return tags.render_tag(item_url(event_id, item.item_id), item.item_id, item.name)
 
 
@@ -322,10 +333,14 @@ def erase_items_of(event_id: str, registration_id: str) -> None:
         try:
             for item in item_store.of_registration(event_id, registration_id):
                 if item.state == DECLARED:
+                    photo_store.delete_item_photos(event_id, item.item_id)  # the record goes: no later pass finds it
                     item_store.delete_declared(item)
                 elif not item.erased:
                     history = [{k: v for k, v in entry.items() if k != "note"} for entry in item.history]
                     item_store.anonymise(item, history)
+                # After the record: a photo confirmed meanwhile is refused (erased) or deleted here.
+                # Also for items erased before, so a repeated erasure finishes an interrupted one.
+                photo_store.delete_item_photos(event_id, item.item_id)
             return
         except ItemChanged:
             backoff(attempt)  # moved at a desk meanwhile: read again

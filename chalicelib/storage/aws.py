@@ -95,5 +95,34 @@ def client(service: str) -> Any:
     )
 
 
+@functools.cache
+def photo_client() -> Any:
+    """S3 for item photos: the same bounds as `client("s3")`, but signed for the region's own
+    endpoint in virtual-host style when deployed, so presigned POST and GET URLs point at
+    `https://<bucket>.s3.<region>.<suffix>` (the origin pages' CSP names; no redirect).
+    Locally the embedded S3, path style, like `client("s3")`."""
+    import boto3
+    from botocore.config import Config
+
+    cfg = settings()
+    endpoint = cfg.photo_endpoint
+    return GuardedClient(
+        boto3.session.Session().client(
+            "s3",
+            region_name=cfg.region,
+            endpoint_url=endpoint,
+            config=Config(
+                retries={"total_max_attempts": 2, "mode": "standard"},
+                connect_timeout=1,
+                read_timeout=cfg.aws_read_timeout,
+                max_pool_connections=16,
+                s3={"addressing_style": "path" if cfg.s3_endpoint else "virtual"},
+                signature_version="s3v4",
+            ),
+        )
+    )
+
+
 def reset_for_tests() -> None:
     client.cache_clear()
+    photo_client.cache_clear()

@@ -10,6 +10,7 @@ from typing import Any
 
 from chalice.app import Response
 
+from chalicelib.config import settings
 from chalicelib.domain.errors import DomainError, InvalidRequest, PayloadTooLarge
 from chalicelib.web.errors import RETRY_AFTER_SECONDS, framework_error, status_of
 
@@ -33,6 +34,21 @@ PAGE_SECURITY = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+
+
+def page_security() -> dict[str, str]:
+    """PAGE_SECURITY with the photo bucket's origin (config's `photo_origin`, the one place it is
+    named) allowed for images and for the desk's upload: item photos go from the browser straight
+    to S3 and are shown from presigned S3 URLs (SPEC §8)."""
+    origin = settings().photo_origin
+    policy = (
+        PAGE_SECURITY["Content-Security-Policy"]
+        .replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+        .replace("connect-src 'self'", f"connect-src 'self' {origin}")
+    )
+    return {**PAGE_SECURITY, "Content-Security-Policy": policy}
+
+
 # A static file asked for with its content hash (`?v=`, as pages link them) never changes at that URL.
 STATIC_VERSIONED = {"Cache-Control": "public, max-age=31536000, immutable"}
 # Never changes for a given URL; private because the URL itself is the ticket.
@@ -160,7 +176,7 @@ def no_content() -> Response:
 def html_response(status: int, html: str, headers: dict[str, str] | None = None) -> Response:
     all_headers: dict[str, str | list[str]] = {
         "Content-Type": HTML_TYPE,
-        **PAGE_SECURITY,
+        **page_security(),
         **_retry_after(status),
         **(headers or {}),
     }

@@ -14,7 +14,7 @@ from chalicelib.domain.ids import REGISTRATION_ID
 from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
-from chalicelib.web import openapi_items
+from chalicelib.web import openapi_items, openapi_photos
 from chalicelib.web.pages import ASSET_NAME
 
 EVENT_ID = {
@@ -643,6 +643,7 @@ def document() -> dict[str, Any]:
     collector_items = {
         **openapi_items.operations(EVENT_ID, TICKET_TOKEN, REGISTRATION_ID_PARAMETER),
         **openapi_items.pages(EVENT_ID, _page),
+        **openapi_photos.operations(EVENT_ID),
     }
     for path, operations in {**OPERATIONS, **PAGES, **collector_items}.items():
         spec.path(path=path, operations={**operations, **_head_of(operations)})

@@ -587,7 +587,7 @@
     'staff_token.revoke': '撤销签到链接', 'export.csv': '下载 CSV', 'export.xlsx': '下载 Excel',
     'registration.cancel': '取消报名', 'registration.erase': '删除个人信息', 'registration.update': '修改报名',
     'checkin.manual': '手动签到', 'registrations.import': '导入名单', 'invite_code.create': '新建邀请码',
-    'invite_code.revoke': '撤销邀请码', 'item.transition': '藏品状态变更'
+    'invite_code.revoke': '撤销邀请码', 'item.transition': '藏品状态变更', 'item.photo': '藏品照片'
   };
   function actorLabel(actor) {
     if (actor === 'admin') return '管理员';

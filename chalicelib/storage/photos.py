@@ -1,0 +1,128 @@
+"""Item photos in S3 (SPEC §8): presigned POSTs to `uploads/`, checks of what arrived, the copy
+to `photos/`, presigned GETs, deletions; and the item record's `photo_key` (one conditional write).
+Only this module talks to the photo bucket."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from chalicelib.config import settings
+from chalicelib.domain.errors import ItemChanged
+from chalicelib.domain.items import Item
+from chalicelib.domain.photos import PHOTOS, UPLOADS, item_prefix
+from chalicelib.storage import aws, dynamo
+from chalicelib.storage import items as item_store
+from chalicelib.storage.dynamo import from_dynamo, to_dynamo
+
+
+def _bucket() -> str:
+    return settings().photo_bucket
+
+
+def presign_post(key: str, content_type: str, max_bytes: int, seconds: int) -> dict[str, Any]:
+    """A POST policy for exactly this key and type, 1 byte to `max_bytes`: S3 refuses anything else.
+    Signing is local (no request); the upload is authorised as this function's role."""
+    post: dict[str, Any] = aws.photo_client().generate_presigned_post(
+        _bucket(),
+        key,
+        Fields={"Content-Type": content_type, "success_action_status": "201"},
+        Conditions=[
+            ["content-length-range", 1, max_bytes],
+            {"Content-Type": content_type},
+            {"success_action_status": "201"},
+        ],
+        ExpiresIn=seconds,
+    )
+    return post
+
+
+def head(key: str) -> tuple[int, str | None] | None:
+    """(size, content type) of an object, or None when there is none."""
+    try:
+        found = aws.photo_client().head_object(Bucket=_bucket(), Key=key)
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+            return None
+        raise
+    return int(found.get("ContentLength", 0)), found.get("ContentType")
+
+
+def first_bytes(key: str, count: int) -> bytes:
+    found = aws.photo_client().get_object(Bucket=_bucket(), Key=key, Range=f"bytes=0-{count - 1}")
+    body: bytes = found["Body"].read()
+    return body
+
+
+def copy(source: str, target: str, content_type: str) -> None:
+    """A server-side copy (the bytes stay in S3)."""
+    aws.photo_client().copy_object(
+        Bucket=_bucket(),
+        Key=target,
+        CopySource={"Bucket": _bucket(), "Key": source},
+        ContentType=content_type,
+        MetadataDirective="REPLACE",
+    )
+
+
+def delete(*keys: str) -> None:
+    wanted = [{"Key": key} for key in keys if key]
+    if wanted:
+        aws.photo_client().delete_objects(Bucket=_bucket(), Delete={"Objects": wanted, "Quiet": True})
+
+
+def delete_item_photos(event_id: str, item_id: str) -> int:
+    """Every object of an item (its photo, old or unconfirmed uploads); returns how many went."""
+    s3 = aws.photo_client()
+    removed = 0
+    for area in (PHOTOS, UPLOADS):
+        kwargs: dict[str, Any] = {"Bucket": _bucket(), "Prefix": item_prefix(area, event_id, item_id)}
+        while True:
+            page = s3.list_objects_v2(**kwargs)
+            keys = [entry["Key"] for entry in page.get("Contents", [])]
+            delete(*keys)
+            removed += len(keys)
+            if not page.get("IsTruncated"):
+                break
+            kwargs["ContinuationToken"] = page["NextContinuationToken"]
+    return removed
+
+
+def view_url(key: str, seconds: int) -> str:
+    """A presigned GET of the photo (local signing, no request)."""
+    url: str = aws.photo_client().generate_presigned_url(
+        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
+    )
+    return url
+
+
+def set_photo(item: Item, photo_key: str, at: str) -> Item:
+    """Name `photo_key` as the item's photo, if the item still exists, isn't erased and still has
+    the photo it was read with. ItemChanged(stored item or None) otherwise."""
+    names = {"#photo": "photo_key", "#at": "updated_at"}
+    values: dict[str, Any] = {":photo": photo_key, ":at": at}
+    condition = "attribute_exists(pk) AND attribute_not_exists(erased) AND "
+    if item.photo_key:
+        values[":old"] = item.photo_key
+        condition += "#photo = :old"
+    else:
+        condition += "attribute_not_exists(#photo)"
+    try:
+        response = dynamo.client().update_item(
+            TableName=dynamo.table(),
+            Key=to_dynamo(item_store.key(item.event_id, item.item_id)),
+            UpdateExpression="SET #photo = :photo, #at = :at",
+            ConditionExpression=condition,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_dynamo(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if dynamo.is_condition_failure(error):
+            raise ItemChanged(item_store.to_item(dynamo.failed_item(error))) from error
+        raise
+    updated = item_store.to_item(from_dynamo(response["Attributes"]))
+    assert updated is not None
+    return updated
