@@ -66,8 +66,15 @@
         });
         cell.appendChild(button);
       }
+      var photo = el('td');
+      if (item.photo_url) {
+        photo.appendChild(el('a', { href: item.photo_url, target: '_blank', rel: 'noopener' }, [
+          el('img', { class: 'item-thumb', src: item.photo_url, alt: '藏品照片：' + item.item_id + ' ' + item.name })
+        ]));
+      }
       body.appendChild(el('tr', {}, [
         el('td', { text: item.item_id }),
+        photo,
         el('td', { text: item.name }),
         el('td', { text: [item.category, item.era].filter(Boolean).join(' / ') }),
         el('td', { text: data.intents_zh[item.intent] || item.intent }),
@@ -78,7 +85,7 @@
       ]));
     });
     $('items-summary').textContent = '共 ' + items.length + ' 件' + (Object.keys(donors).length ? '，捐赠者 ' + Object.keys(donors).length + ' 位' : '');
-    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: '8', class: 'muted', text: '没有符合条件的藏品' })]));
+    if (!items.length) body.appendChild(el('tr', {}, [el('td', { colspan: '9', class: 'muted', text: '没有符合条件的藏品' })]));
   }
   $('state-filter').addEventListener('change', load);
   $('intent-filter').addEventListener('change', load);

@@ -140,6 +140,7 @@
       });
       li.appendChild(actions);
     }
+    li.appendChild(photoBox(item, li));
     var tools = document.createElement('div'); tools.className = 'desk-actions';
     var tag = text('button', 'btn btn-ghost', '打印标签'); tag.type = 'button';
     tag.addEventListener('click', function () { printTag(item, li); });
@@ -194,6 +195,54 @@
       shown.items = shown.items.map(function (i) { return i.item_id === item.item_id ? r.body : i; });
       render(); message.textContent = keep; message.className = kind;
     }, function () {});
+  }
+  // --- photos (SPEC §8): straight from the phone to S3 with a presigned POST, then confirmed ---
+  var PHOTO_TYPES = { 'image/jpeg': true, 'image/png': true }, PHOTO_MAX = 5 * 1024 * 1024;
+  function photoBox(item, li) {
+    var box = document.createElement('div'); box.className = 'desk-photo';
+    if (item.photo_url) {
+      var link = document.createElement('a'); link.href = item.photo_url; link.target = '_blank'; link.rel = 'noopener';
+      var img = document.createElement('img'); img.className = 'photo-thumb'; img.src = item.photo_url;
+      img.alt = '藏品照片：' + item.item_id + ' ' + item.name;
+      link.appendChild(img); box.appendChild(link);
+    }
+    var id = 'photo-' + item.item_id;
+    var label = text('label', 'btn btn-ghost photo-pick', item.photo_url ? '更换照片（拍照/上传）' : '拍照/上传照片');
+    label.setAttribute('for', id);
+    var input = document.createElement('input'); input.type = 'file'; input.id = id; input.className = 'photo-input';
+    input.accept = 'image/jpeg,image/png'; input.setAttribute('capture', 'environment');
+    input.addEventListener('change', function () {
+      var file = input.files && input.files[0];
+      input.value = '';
+      if (file) uploadPhoto(item, file);
+    });
+    box.appendChild(label); box.appendChild(input);
+    box.appendChild(text('p', 'small muted', 'JPEG 或 PNG，不超过 5 MB'));
+    return box;
+  }
+  function uploadPhoto(item, file) {
+    if (!PHOTO_TYPES[file.type]) { say('只接受 JPEG 或 PNG 格式的照片', 'error'); return; }
+    if (file.size > PHOTO_MAX) { say('照片不能超过 5 MB（这张 ' + (file.size / 1048576).toFixed(1) + ' MB）', 'error'); return; }
+    if (!file.size) { say('照片文件是空的', 'error'); return; }
+    var path = '/items/' + encodeURIComponent(item.item_id);
+    say('正在上传照片…');
+    call('POST', path + '/photo-upload', { content_type: file.type, size: file.size }).then(function (r) {
+      if (r.status !== 200) { say((r.body && r.body.message) || '无法上传照片', 'error'); return null; }
+      var grant = r.body, form = new FormData();
+      Object.keys(grant.fields).forEach(function (name) { form.append(name, grant.fields[name]); });
+      form.append('file', file);  // last: S3 ignores fields after the file
+      return fetch(grant.url, { method: 'POST', body: form, credentials: 'omit' }).then(function (res) {
+        if (!res.ok) { say('照片上传失败：须为 JPEG 或 PNG 且不超过 5 MB', 'error'); return null; }
+        return call('POST', path + '/photo', { key: grant.key });
+      });
+    }).then(function (r) {
+      if (!r) return;
+      if (r.status !== 200) { say((r.body && r.body.message) || '照片保存失败', 'error'); return; }
+      shown.items = shown.items.map(function (i) { return i.item_id === item.item_id ? r.body : i; });
+      focusId = item.item_id; render();
+      say(item.item_id + ' 照片已保存', 'ok');
+      refocus();
+    }).catch(function (err) { if (err.message !== 'auth') say('网络异常，照片未上传，请重试', 'error'); });
   }
   function printTag(item, li) {
     fetch(api + '/items/' + encodeURIComponent(item.item_id) + '/tag.png', { headers: authHeaders(false), cache: 'no-store' })
