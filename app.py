@@ -267,6 +267,13 @@ def send_messages(event):
     messages.send_stream_records([record.new_image for record in event])
 
 
+# Deployed, item records deleted by retention's TTL (or withdrawn, or erased) take their photos along
+# (SPEC §8); the stream's REMOVE records of ITEM# keys only (filtered in infra/).
+@app.on_dynamodb_record(stream_arn=MESSAGES_STREAM_ARN, batch_size=100, starting_position="LATEST")
+def forget_item_photos(event):
+    item_photos.forget_removed([record.keys for record in event])
+
+
 # ... and every minute what is due again (retries with backoff, anything the stream missed).
 @app.schedule(Rate(1, unit=Rate.MINUTES))
 def retry_messages(event):

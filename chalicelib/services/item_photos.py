@@ -101,3 +101,11 @@ def attach(event_id: str, item_id: str, body: Any, caller: Caller) -> dict[str, 
     photo_store.delete(key, replaced)
     audit_log.record(event, caller.actor, audit.ITEM_PHOTO, item_id)
     return items.shown(updated)
+
+
+def forget_removed(records: list[dict[str, Any] | None]) -> int:
+    """The table's stream says these records were deleted (retention's TTL, above all): an item
+    record's deletion takes its photos with it. Returns how many objects went."""
+    return sum(
+        photo_store.delete_item_photos(event_id, item_id) for event_id, item_id in photo_store.removed_items(records)
+    )

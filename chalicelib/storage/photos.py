@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib.config import settings
 from chalicelib.domain.errors import ItemChanged
-from chalicelib.domain.items import Item
+from chalicelib.domain.items import Item, item_id_of
 from chalicelib.domain.photos import PHOTOS, UPLOADS, item_prefix
 from chalicelib.storage import aws, dynamo
 from chalicelib.storage import items as item_store
@@ -43,7 +43,8 @@ def head(key: str) -> tuple[int, str | None] | None:
     try:
         found = aws.photo_client().head_object(Bucket=_bucket(), Key=key)
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+        # 404, or 403 where the role may list only the photo prefixes (S3 then hides a missing key)
+        if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound", "403", "AccessDenied"):
             return None
         raise
     return int(found.get("ContentLength", 0)), found.get("ContentType")
@@ -126,3 +127,19 @@ def set_photo(item: Item, photo_key: str, at: str) -> Item:
     updated = item_store.to_item(from_dynamo(response["Attributes"]))
     assert updated is not None
     return updated
+
+
+def removed_items(records: list[dict[str, Any] | None]) -> list[tuple[str, str]]:
+    """(event_id, item_id) of the item records among a stream's REMOVE records' keys (DynamoDB
+    JSON): TTL expiry, a withdrawal, an erasure of a declared item."""
+    found = []
+    for raw in records:
+        keys = from_dynamo(raw) if raw else {}
+        pk, sk = str(keys.get("pk", "")), str(keys.get("sk", ""))
+        if (
+            pk.startswith("EVENT#")
+            and sk.startswith(item_store.ITEM_PREFIX)
+            and sk[len(item_store.ITEM_PREFIX) :].isdigit()
+        ):
+            found.append((pk[len("EVENT#") :], item_id_of(int(sk[len(item_store.ITEM_PREFIX) :]))))
+    return found

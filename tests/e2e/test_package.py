@@ -42,7 +42,8 @@ def test_iam_is_least_privilege(packaged):
     template = json.loads((packaged / "sam.json").read_text())
     statements = list(_statements(template))
     assert {name for name, _ in statements} == {"ApiHandlerRole", "StaffOrAdminRole", "RestampRetentionRole",
-                                                "SendMessagesRole", "RetryMessagesRole", "RecoverImportsRole"}
+                                                "SendMessagesRole", "RetryMessagesRole", "RecoverImportsRole",
+                                                "ForgetItemPhotosRole"}
     for role, statement in statements:
         assert statement["Effect"] == "Allow"
         for action in _as_list(statement["Action"]):
@@ -56,7 +57,8 @@ def test_iam_is_least_privilege(packaged):
             text = json.dumps(resource)
             assert text not in ('"*"',) and "arn:*" not in text and ":*:" not in text, (role, resource)
             # every resource names this stack's own table, bucket, log group or parameters
-            assert any(ref in text for ref in ("BaomingTable", "ExportBucket", "Logs", "parameter/baoming/${Stage}")), text
+            assert any(ref in text for ref in ("BaomingTable", "ExportBucket", "PhotoBucket", "Logs",
+                                                "parameter/baoming/${Stage}")), text
     authorizer_actions = {a for role, s in statements if role == "StaffOrAdminRole" for a in _as_list(s["Action"])}
     assert authorizer_actions == {"logs:CreateLogStream", "logs:PutLogEvents", "dynamodb:GetItem", "ssm:GetParameter"}
     retention_actions = {a for role, s in statements if role == "RestampRetentionRole" for a in _as_list(s["Action"])}
@@ -92,7 +94,7 @@ def test_table_bucket_and_api_settings(packaged):
     assert "$context.resourcePath" in access.values() and "$context.path" not in access.values()
     assert not any("authorization" in value.lower() or "body" in value.lower() for value in access.values())
     functions = [r["Properties"] for r in resources.values() if r.get("Type") == "AWS::Serverless::Function"]
-    assert len(functions) == 6 and all("ReservedConcurrentExecutions" in f for f in functions)
+    assert len(functions) == 7 and all("ReservedConcurrentExecutions" in f for f in functions)
     # Messages (SPEC §7): the table's stream, filtered to queued messages, feeds the sender.
     assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     stream = resources["SendMessages"]["Properties"]["Events"]["SendMessagesDynamodbEventSource"]["Properties"]
@@ -125,3 +127,39 @@ def test_zip_ships_bytecode_and_nothing_dev_only(packaged):
     assert "chalicelib/web/static/vendor/jsQR.js" in names
     for dev_only in ("devtools/", "tests/", "moto/", "boto3/", "pytest", "schemathesis/", "node_modules/"):
         assert not any(n.startswith(dev_only) for n in names), dev_only
+
+
+def test_photo_bucket_and_its_least_privilege(packaged):
+    """Item photos (SPEC §8): a private, encrypted bucket taking POSTs only from the app's origin,
+    unconfirmed uploads expiring after a day; the API may touch only its two prefixes, and the
+    stream consumer that follows deleted item records may only delete there."""
+    template = json.loads((packaged / "sam.json").read_text())
+    resources = template["Resources"]
+    bucket = resources["PhotoBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    assert bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    cors = bucket["CorsConfiguration"]["Fn::If"]
+    assert cors[0] == "HasPublicBaseUrl" and cors[2] == {"Ref": "AWS::NoValue"}
+    rule = cors[1]["CorsRules"][0]
+    assert rule["AllowedMethods"] == ["POST"] and "*" not in json.dumps(rule["AllowedOrigins"])
+    uploads = next(r for r in bucket["LifecycleConfiguration"]["Rules"] if r["Prefix"] == "uploads/")
+    assert uploads["ExpirationInDays"] == 1 and uploads["Status"] == "Enabled"
+    assert not any(r.get("ExpirationInDays") for r in bucket["LifecycleConfiguration"]["Rules"] if r["Prefix"] == "photos/")
+    assert resources["APIHandler"]["Properties"]["Environment"]["Variables"]["PHOTO_BUCKET"] == {"Ref": "PhotoBucket"}
+    prefixes = [{"Fn::Sub": "${PhotoBucket.Arn}/uploads/*"}, {"Fn::Sub": "${PhotoBucket.Arn}/photos/*"}]
+    for role, actions in (("ApiHandlerRole", {"s3:PutObject", "s3:GetObject", "s3:DeleteObject", "s3:ListBucket"}),
+                          ("ForgetItemPhotosRole", {"s3:DeleteObject", "s3:ListBucket"})):
+        statements = [s for name, s in _statements(template) if name == role and "PhotoBucket" in json.dumps(s)]
+        assert {a for s in statements for a in _as_list(s["Action"])} == actions
+        for statement in statements:
+            if statement["Action"] == ["s3:ListBucket"]:
+                assert statement["Condition"] == {"StringLike": {"s3:prefix": ["uploads/*", "photos/*"]}}
+            else:
+                assert statement["Resource"] == prefixes
+    forget = resources["ForgetItemPhotos"]["Properties"]
+    source = forget["Events"]["ForgetItemPhotosDynamodbEventSource"]["Properties"]
+    assert source["Stream"] == {"Fn::GetAtt": ["BaomingTable", "StreamArn"]}
+    assert json.loads(source["FilterCriteria"]["Filters"][0]["Pattern"]) == {
+        "eventName": ["REMOVE"], "dynamodb": {"Keys": {"sk": {"S": [{"prefix": "ITEM#"}]}}}}
+    assert forget["Handler"] == "app.forget_item_photos"

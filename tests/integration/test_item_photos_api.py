@@ -255,3 +255,41 @@ def test_pages_may_reach_the_photo_origin_and_nothing_more(stack, public, exchan
         assert f"img-src 'self' data: blob: {origin};" in policy
         assert f"connect-src 'self' {origin};" in policy
         assert "*" not in policy and "form-action 'self'" in policy
+
+
+def _stream_remove(table, pk, sk):
+    """A REMOVE record as the table's stream (NEW_IMAGE view) delivers a TTL deletion: keys only."""
+    return {"eventID": "1", "eventName": "REMOVE", "eventVersion": "1.1", "eventSource": "aws:dynamodb",
+            "awsRegion": "us-east-1", "userIdentity": {"type": "Service", "principalId": "dynamodb.amazonaws.com"},
+            "eventSourceARN": f"arn:aws:dynamodb:us-east-1:000000000000:table/{table}/stream/2026-11-29T00:00:00.000",
+            "dynamodb": {"ApproximateCreationDateTime": 1764374400, "Keys": {"pk": {"S": pk}, "sk": {"S": sk}},
+                         "SequenceNumber": "100", "SizeBytes": 40, "StreamViewType": "NEW_IMAGE"}}
+
+
+def test_retention_deleting_an_item_record_takes_its_photos(stack, admin, public, exchange, s3, bucket, db):
+    """Retention is DynamoDB's TTL: it deletes item records `retention_days` after the event. Deployed,
+    the table's stream hands those REMOVE records (filtered to ITEM# keys in infra/) to
+    app.forget_item_photos, which deletes the item's objects; here the handler is called with the
+    records the stream would deliver, after the item record is deleted as TTL would."""
+    from app import forget_item_photos
+
+    eid = exchange["event_id"]
+    _register(public, eid)
+    for item_id in ("C-0001", "C-0002"):
+        grant = _presign(admin, eid, item_id).json()
+        assert _upload(grant, tiny_png()).status_code == 201
+        assert admin.post(f"/events/{eid}/items/{item_id}/photo", json={"key": grant["key"]}).status_code == 200
+    stray = _presign(admin, eid, "C-0001").json()  # an unconfirmed upload of the same item
+    assert _upload(stray, tiny_png()).status_code == 201
+    db.client.delete_item(TableName=stack.table_name, Key={"pk": {"S": f"EVENT#{eid}"}, "sk": {"S": "ITEM#00000001"}})
+    forget_item_photos({"Records": [
+        _stream_remove(stack.table_name, f"EVENT#{eid}", "ITEM#00000001"),
+        _stream_remove(stack.table_name, f"EVENT#{eid}", "PHONE#abc"),  # not an item: ignored
+        _stream_remove(stack.table_name, "IDEM#x", "IDEM"),
+    ]}, None)
+    assert _keys(s3, bucket, f"photos/{eid}/C-0001/") == _keys(s3, bucket, f"uploads/{eid}/C-0001/") == []
+    assert len(_keys(s3, bucket, f"photos/{eid}/C-0002/")) == 1  # its record is still there: kept
+    # A collector withdrawing a declared item deletes its record too: the same REMOVE on the stream.
+    db.client.delete_item(TableName=stack.table_name, Key={"pk": {"S": f"EVENT#{eid}"}, "sk": {"S": "ITEM#00000002"}})
+    forget_item_photos({"Records": [_stream_remove(stack.table_name, f"EVENT#{eid}", "ITEM#00000002")]}, None)
+    assert _keys(s3, bucket, f"photos/{eid}/") == []
