@@ -385,6 +385,18 @@ def replace_ticket_items(ticket_token):
     return http.reply(item_replies.TICKET_ITEMS, {"items": declared}, headers=http.PRIVATE)
 
 
+@route("/tickets/{ticket_token}/items/{item_id}/photo-upload", methods=["POST"])
+def ticket_item_photo_upload(ticket_token, item_id):
+    upload = item_photos.presign_for_ticket(ticket_token, item_id, _body())
+    return http.reply(photo_replies.PHOTO_UPLOAD, upload, headers=http.PRIVATE)
+
+
+@route("/tickets/{ticket_token}/items/{item_id}/photo", methods=["POST"])
+def ticket_item_photo_attach(ticket_token, item_id):
+    attached = item_photos.attach_for_ticket(ticket_token, item_id, _body())
+    return http.reply(item_replies.TICKET_ITEM, attached, headers=http.PRIVATE)
+
+
 @route("/events/{event_id}/items", methods=["GET"], authorizer=staff_or_admin)
 def list_items(event_id):
     found = collector_items.list_items(event_id, _query())

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 ADMIN = "admin"
 SYSTEM = "system"
+COLLECTOR = "collector"  # a collector from their ticket (item photos, SPEC §8)
 
 EVENT_CREATE = "event.create"
 EVENT_UPDATE = "event.update"

@@ -217,6 +217,9 @@ class PhotoRejected(ValidationFailed):
 
 
 class PhotoNotAllowed(Conflict):
+    """An item that can't take a new photo from this caller: its collector was erased, or (from the
+    ticket) it already reached the desk."""
+
     code = "photo_not_allowed"
     message = "该藏品收藏者的个人信息已删除，不能再添加照片"
 

@@ -100,6 +100,11 @@ class TicketItemSchema(Schema):
     era = fields.String(required=True, allow_none=True)
     intent = fields.String(required=True, validate=validate.OneOf(registration_rules.ITEM_INTENTS))
     state = fields.String(required=True, validate=validate.OneOf(item_rules.STATES))
+    photo_url = fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "藏品照片（预签名地址，10 分钟内有效）；没有照片则为空"},
+    )
 
     @post_dump
     def _no_empty_id(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
@@ -125,11 +130,6 @@ class ItemSchema(TicketItemSchema):
     recipient = fields.String(required=True, allow_none=True)
     note = fields.String(required=True, allow_none=True, metadata={"description": "最近一次操作的备注"})
     history = fields.List(fields.Nested(HistoryEntrySchema), required=True)
-    photo_url = fields.String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "藏品照片（预签名地址，10 分钟内有效）；没有照片则为空"},
-    )
 
 
 class ItemRowSchema(ItemSchema):
@@ -160,6 +160,7 @@ TRANSITION = TransitionSchema()
 DESK_LOOKUP = DeskLookupSchema()
 ITEM_LIST_QUERY = ItemListQuerySchema()
 TICKET_ITEMS = TicketItemsSchema()
+TICKET_ITEM = TicketItemSchema()
 ITEM = ItemSchema()
 ITEM_LIST = ItemListSchema()
 DESK_VIEW = DeskViewSchema()

@@ -18,7 +18,8 @@ from chalicelib.domain.errors import (
     ServiceUnavailable,
     ValidationFailed,
 )
-from chalicelib.domain.items import Item
+from chalicelib.domain.events import Event
+from chalicelib.domain.items import DECLARED, Item
 from chalicelib.domain.photos import (
     PHOTO_MAX_BYTES,
     UPLOAD_SECONDS,
@@ -51,9 +52,19 @@ def presign_upload(event_id: str, item_id: str, body: Any) -> PhotoUpload:
     The policy fixes the key (under the item's `uploads/` prefix), the type, and 1 B – 5 MiB."""
     data = load(photo_schemas.PHOTO_UPLOAD_REQUEST, body)
     events.require_event(event_id)
-    _photo_item(event_id, item_id)
-    content_type = data["content_type"]
-    key = upload_key(event_id, item_id, secrets.token_urlsafe(16), content_type)
+    return _grant(_photo_item(event_id, item_id), data["content_type"])
+
+
+def presign_for_ticket(token: str, item_id: str, body: Any) -> PhotoUpload:
+    """The same from the collector's ticket, for one of their items while it is only declared
+    and the list may still be edited (until the event starts)."""
+    data = load(photo_schemas.PHOTO_UPLOAD_REQUEST, body)
+    item, _ = items.collector_item(token, item_id)
+    return _grant(item, data["content_type"])
+
+
+def _grant(item: Item, content_type: str) -> PhotoUpload:
+    key = upload_key(item.event_id, item.item_id, secrets.token_urlsafe(16), content_type)
     post = photo_store.presign_post(key, content_type, PHOTO_MAX_BYTES, UPLOAD_SECONDS)
     return PhotoUpload(post["url"], post["fields"], key, content_type, PHOTO_MAX_BYTES, UPLOAD_SECONDS)
 
@@ -64,8 +75,19 @@ def attach(event_id: str, item_id: str, body: Any, caller: Caller) -> dict[str, 
     item's photo by one conditional write; the previous photo and the upload are then deleted."""
     data = load(photo_schemas.PHOTO_ATTACH, body)
     event = events.require_event(event_id)
-    item = items.require_item(event_id, item_id)
-    key = data["key"]
+    return _attach(event, items.require_item(event_id, item_id), data["key"], caller.actor)
+
+
+def attach_for_ticket(token: str, item_id: str, body: Any) -> dict[str, Any]:
+    """The collector confirms a photo of a declared item from the ticket; the write also requires
+    the item to be still only declared (a desk that received it meanwhile wins)."""
+    data = load(photo_schemas.PHOTO_ATTACH, body)
+    item, event = items.collector_item(token, item_id)
+    return _attach(event, item, data["key"], audit.COLLECTOR, only_declared=True)
+
+
+def _attach(event: Event, item: Item, key: str, actor: str, only_declared: bool = False) -> dict[str, Any]:
+    event_id, item_id = item.event_id, item.item_id
     if not is_upload_key_of(key, event_id, item_id):
         raise ValidationFailed(fields={"key": ["不是本藏品的照片上传地址"]})
     if item.erased:
@@ -86,11 +108,11 @@ def attach(event_id: str, item_id: str, body: Any, caller: Caller) -> dict[str, 
     photo_store.copy(key, target, declared_type(key))
     for attempt in range(MAX_ATTEMPTS):
         try:
-            updated = photo_store.set_photo(item, target, clock.now_iso())
+            updated = photo_store.set_photo(item, target, clock.now_iso(), DECLARED if only_declared else None)
             break
         except ItemChanged as changed:
-            if changed.item is None or changed.item.erased:
-                photo_store.delete(key, target)  # erased or gone meanwhile: keep nothing
+            if changed.item is None or changed.item.erased or (only_declared and changed.item.state != DECLARED):
+                photo_store.delete(key, target)  # erased, gone or received meanwhile: keep nothing
                 raise (ItemNotFound() if changed.item is None else PhotoNotAllowed()) from changed
             item = changed.item  # another photo was confirmed meanwhile: this later one replaces it
             backoff(attempt)
@@ -99,7 +121,7 @@ def attach(event_id: str, item_id: str, body: Any, caller: Caller) -> dict[str, 
         raise ServiceUnavailable()
     replaced = item.photo_key if item.photo_key and item.photo_key != target else ""
     photo_store.delete(key, replaced)
-    audit_log.record(event, caller.actor, audit.ITEM_PHOTO, item_id)
+    audit_log.record(event, actor, audit.ITEM_PHOTO, item_id)
     return items.shown(updated)
 
 

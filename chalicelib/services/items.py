@@ -15,6 +15,7 @@ from chalicelib.domain.errors import (
     ItemChanged,
     ItemNotFound,
     ItemsLocked,
+    PhotoNotAllowed,
     RegistrationChanged,
     ServiceUnavailable,
     TicketNotFound,
@@ -107,7 +108,7 @@ def _ticket_registration(token: str) -> tuple[Registration, Event, int]:
     return registration, events.require_event(opened[0]), revision
 
 
-def replace_items(token: str, body: Any) -> list[Item]:
+def replace_items(token: str, body: Any) -> list[dict[str, Any]]:
     """PUT /tickets/{token}/items: the collector's new declared list, until the event starts.
     Entries with an item_id edit that item (if still only declared); items already received
     stay whatever the list says; declared items left out are withdrawn."""
@@ -153,8 +154,24 @@ def replace_items(token: str, body: Any) -> list[Item]:
         except (RegistrationChanged, ItemChanged, WriteConflict):
             backoff(attempt)  # the list, the registration or an item moved meanwhile: decide again
             continue
-        return plan.result
+        return [shown(item) for item in plan.result]
     raise ServiceUnavailable()
+
+
+def collector_item(token: str, item_id: str) -> tuple[Item, Event]:
+    """An item its collector may still give a photo from the ticket: theirs, merely declared,
+    while the list may be edited (a collector exchange, not cancelled, before the event starts)."""
+    registration, event, _ = _ticket_registration(token)
+    if event.kind != COLLECTOR_EXCHANGE:
+        raise ItemNotFound()
+    if registration.status == CANCELLED or clock.now() >= clock.parse_iso(event.starts_at):
+        raise ItemsLocked()
+    item = require_item(event.event_id, item_id)
+    if item.registration_id != registration.registration_id:
+        raise ItemNotFound()
+    if item.state != DECLARED:
+        raise PhotoNotAllowed(f"该藏品{STATE_LABELS_ZH.get(item.state, item.state)}，照片请到接收台更换")
+    return item, event
 
 
 # --- the desk ----------------------------------------------------------------------------------

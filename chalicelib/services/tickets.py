@@ -82,7 +82,7 @@ def get_ticket(token: str) -> TicketView:
         status=registration.status,
         checked_in_at=registration.checked_in_at,
         seat=registration.seat,
-        items=items.items_of(registration) if registration.items else [],
+        items=[items.shown(item) for item in items.items_of(registration)] if registration.items else [],
         answers=answered(event, registration.answers),
     )
 

@@ -98,12 +98,16 @@ def view_url(key: str, seconds: int) -> str:
     return url
 
 
-def set_photo(item: Item, photo_key: str, at: str) -> Item:
-    """Name `photo_key` as the item's photo, if the item still exists, isn't erased and still has
-    the photo it was read with. ItemChanged(stored item or None) otherwise."""
+def set_photo(item: Item, photo_key: str, at: str, only_state: str | None = None) -> Item:
+    """Name `photo_key` as the item's photo, if the item still exists, isn't erased, still has
+    the photo it was read with (and is in `only_state`, if given). ItemChanged(stored item or None) otherwise."""
     names = {"#photo": "photo_key", "#at": "updated_at"}
     values: dict[str, Any] = {":photo": photo_key, ":at": at}
     condition = "attribute_exists(pk) AND attribute_not_exists(erased) AND "
+    if only_state:
+        names["#state"] = "state"
+        values[":state"] = only_state
+        condition += "#state = :state AND "
     if item.photo_key:
         values[":old"] = item.photo_key
         condition += "#photo = :old"

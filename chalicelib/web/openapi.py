@@ -643,7 +643,7 @@ def document() -> dict[str, Any]:
     collector_items = {
         **openapi_items.operations(EVENT_ID, TICKET_TOKEN, REGISTRATION_ID_PARAMETER),
         **openapi_items.pages(EVENT_ID, _page),
-        **openapi_photos.operations(EVENT_ID),
+        **openapi_photos.operations(EVENT_ID, TICKET_TOKEN),
     }
     for path, operations in {**OPERATIONS, **PAGES, **collector_items}.items():
         spec.path(path=path, operations={**operations, **_head_of(operations)})

@@ -24,7 +24,7 @@ def _json_body(schema: Any) -> dict[str, Any]:
     return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
-def operations(event_id: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
+def operations(event_id: dict[str, Any], ticket_token: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
     bearer: list[dict[str, list[str]]] = [{"bearer": []}]
     item_id = {
         "name": "item_id",
@@ -40,7 +40,46 @@ def operations(event_id: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]
         "409": _error("photo_not_allowed：收藏者个人信息已删除"),
         "422": _error("字段校验失败，fields 列出各字段的错误"),
     }
+    by_ticket = {
+        "/tickets/{ticket_token}/items/{item_id}/photo-upload": {
+            "post": {
+                "summary": "收藏者从电子票为自己申报的藏品上传照片：上传许可（活动开始前、藏品未被接收）",
+                "description": HOW,
+                "operationId": "ticketItemPhotoUpload",
+                "security": [],
+                "parameters": [ticket_token, item_id],
+                "requestBody": _json_body(photos.PhotoUploadRequestSchema),
+                "responses": {
+                    "200": {
+                        "description": "上传许可",
+                        "content": {"application/json": {"schema": photos.PhotoUploadSchema}},
+                    },
+                    **common,
+                    "409": _error("items_locked：活动已开始或报名已取消；photo_not_allowed：藏品已被接收"),
+                },
+            }
+        },
+        "/tickets/{ticket_token}/items/{item_id}/photo": {
+            "post": {
+                "summary": "收藏者确认已上传的照片（检查同接收台；藏品须仍为已申报）",
+                "operationId": "ticketItemPhotoAttach",
+                "security": [],
+                "parameters": [ticket_token, item_id],
+                "requestBody": _json_body(photos.PhotoAttachSchema),
+                "responses": {
+                    "200": {
+                        "description": "带照片的藏品",
+                        "content": {"application/json": {"schema": items.TicketItemSchema}},
+                    },
+                    **common,
+                    "409": _error("photo_not_uploaded、items_locked 或 photo_not_allowed"),
+                    "422": _error("photo_rejected：照片超过 5 MB、为空或不是 JPEG/PNG；或 key 无效"),
+                },
+            }
+        },
+    }
     return {
+        **by_ticket,
         "/events/{event_id}/items/{item_id}/photo-upload": {
             "post": {
                 "summary": "藏品照片上传许可（S3 预签名 POST；管理员或本活动工作人员）",

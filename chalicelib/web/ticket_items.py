@@ -18,13 +18,13 @@ def ticket_items_context(ticket: TicketView, data: dict[str, Any]) -> dict[str, 
     if editable:
         data["items"] = [
             {
-                "item_id": item.item_id or None,
-                "name": item.name,
-                "category": item.category or "",
-                "era": item.era or "",
-                "intent": item.intent,
-                "state": item.state,
-                "editable": item.state == DECLARED,
+                "item_id": item["item_id"] or None,
+                "name": item["name"],
+                "category": item["category"] or "",
+                "era": item["era"] or "",
+                "intent": item["intent"],
+                "state": item["state"],
+                "editable": item["state"] == DECLARED,
             }
             for item in ticket.items
         ]

@@ -293,3 +293,46 @@ def test_retention_deleting_an_item_record_takes_its_photos(stack, admin, public
     db.client.delete_item(TableName=stack.table_name, Key={"pk": {"S": f"EVENT#{eid}"}, "sk": {"S": "ITEM#00000002"}})
     forget_item_photos({"Records": [_stream_remove(stack.table_name, f"EVENT#{eid}", "ITEM#00000002")]}, None)
     assert _keys(s3, bucket, f"photos/{eid}/") == []
+
+
+def test_the_collector_adds_a_photo_from_the_ticket(stack, admin, public, exchange, s3, bucket, db):
+    """From the ticket (its token is the credential), for their own declared items, until the event
+    starts; the desk's photo of a received item is the desk's to change."""
+    eid = exchange["event_id"]
+    ticket = _register(public, eid)
+    other = _register(public, eid)  # C-0003, C-0004: someone else's
+    token = ticket["ticket_token"]
+    grant = public.post(f"/tickets/{token}/items/C-0002/photo-upload", json={"content_type": "image/jpeg"})
+    assert grant.status_code == 200 and grant.json()["key"].startswith(f"uploads/{eid}/C-0002/")
+    jpeg = b"\xff\xd8\xff\xe0" + b"\x10" * 500 + b"\xff\xd9"
+    assert _upload(grant.json(), jpeg).status_code == 201
+    confirmed = public.post(f"/tickets/{token}/items/C-0002/photo", json={"key": grant.json()["key"]})
+    assert confirmed.status_code == 200, confirmed.text
+    assert set(confirmed.json()) == {"item_id", "name", "category", "era", "intent", "state", "photo_url"}
+    assert requests.get(confirmed.json()["photo_url"], timeout=30).content == jpeg
+    listed = public.get(f"/tickets/{token}").json()["items"]
+    assert [bool(i["photo_url"]) for i in listed] == [False, True]
+    assert admin.get(f"/events/{eid}/items/C-0002").json()["photo_url"]  # the desk sees it too
+    audit = admin.get(f"/events/{eid}/audit").json()["items"]
+    assert [(e["actor"], e["target"]) for e in audit if e["action"] == "item.photo"] == [("collector", "C-0002")]
+    # Not someone else's item, not with a bad token, not once the desk has received it.
+    assert public.post(f"/tickets/{token}/items/C-0003/photo-upload", json={"content_type": "image/png"}).status_code == 404
+    assert public.post(f"/tickets/{other['ticket_token']}/items/C-0002/photo",
+                       json={"key": grant.json()["key"]}).status_code == 404
+    assert public.post(f"/tickets/{token[:-4]}AAAA/items/C-0001/photo-upload",
+                       json={"content_type": "image/png"}).status_code == 404
+    assert admin.post(f"/events/{eid}/items/C-0001/transitions", json={"to": "received"}).status_code == 200
+    received = public.post(f"/tickets/{token}/items/C-0001/photo-upload", json={"content_type": "image/png"})
+    assert received.status_code == 409 and received.json() == {
+        "error": "photo_not_allowed", "message": "该藏品已接收，照片请到接收台更换"}
+    # A grant taken while declared, confirmed after the desk received the item: refused, nothing kept.
+    early = public.post(f"/tickets/{token}/items/C-0002/photo-upload", json={"content_type": "image/png"}).json()
+    assert admin.post(f"/events/{eid}/items/C-0002/transitions", json={"to": "received"}).status_code == 200
+    assert _upload(early, tiny_png()).status_code == 201
+    late = public.post(f"/tickets/{token}/items/C-0002/photo", json={"key": early["key"]})
+    assert late.status_code == 409 and late.json()["error"] == "photo_not_allowed"
+    assert len(_keys(s3, bucket, f"photos/{eid}/C-0002/")) == 1  # the earlier photo stays
+    # After the event has started the list (and its photos) are locked.
+    db.set_event_fields(eid, starts_at="2020-01-01T10:00:00+08:00")
+    locked = public.post(f"/tickets/{other['ticket_token']}/items/C-0003/photo-upload", json={"content_type": "image/png"})
+    assert (locked.status_code, locked.json()["error"]) == (409, "items_locked")

@@ -46,7 +46,7 @@ def test_declared_items_get_ids_and_show_on_the_ticket(public, exchange, db):
     assert [(i["item_id"], i["name"], i["state"]) for i in ticket["items"]] == [
         ("C-0001", "毛主席像章", "declared"), ("C-0002", "红军水壶", "declared"), ("C-0003", "粮票一套", "declared")]
     assert ticket["items"][0] == {"item_id": "C-0001", "name": "毛主席像章", "category": "像章", "era": "1968年",
-                                  "intent": "donate", "state": "declared"}
+                                  "intent": "donate", "state": "declared", "photo_url": None}
     assert ticket["items"][1]["category"] is None
     second_ids = [i["item_id"] for i in public.get(f"/tickets/{second['ticket_token']}").json()["items"]]
     assert second_ids == ["C-0004", "C-0005", "C-0006"]

@@ -592,6 +592,7 @@
   function actorLabel(actor) {
     if (actor === 'admin') return '管理员';
     if (actor === 'system') return '系统';
+    if (actor === 'collector') return '收藏者';
     if (typeof actor === 'string' && actor.indexOf('staff:') === 0) return '工作人员：' + actor.slice(6);
     return text(actor);
   }
