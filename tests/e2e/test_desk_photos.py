@@ -82,3 +82,28 @@ def test_a_photo_from_the_desk_to_s3_and_back(phone, browser_log, desk, stack, a
         save_screenshot(page, "console-items-photo", full_page=True)
     finally:
         context.close()
+
+
+def test_the_collector_adds_a_photo_on_the_ticket_page(phone, desk, stack, admin, shoot):
+    event, ticket, _ = desk
+    eid = event["event_id"]
+    admin.post(f"/events/{eid}/items/C-0002/transitions", json={"to": "received"})
+    phone.goto(ticket["ticket_url"])
+    items = phone.locator("#item-list li")
+    expect(items).to_have_count(2)
+    received = items.filter(has_text="C-0002")
+    expect(received.locator("input[type=file]")).to_have_count(0)  # at the desk now: the desk's photo
+    picker = phone.get_by_label("添加照片")
+    expect(picker).to_have_attribute("accept", "image/jpeg,image/png")
+    picker.set_input_files({"name": "a.gif", "mimeType": "image/gif", "buffer": b"GIF89a" + b"\0" * 64})
+    expect(phone.locator("#photo-error")).to_have_text("C-0001：只接受 JPEG 或 PNG 格式的照片")
+    assert axe_violations(phone) == []
+    picker.set_input_files({"name": "photo.png", "mimeType": "image/png", "buffer": tiny_png(40, 40, (40, 90, 160))})
+    thumb = phone.locator("#item-list img.photo-thumb")
+    expect(thumb).to_have_count(1)  # the page reloads with the confirmed photo
+    expect(thumb).to_have_attribute("alt", "藏品照片：C-0001 红军水壶")
+    phone.wait_for_function("document.querySelector('#item-list img.photo-thumb').naturalWidth === 40")
+    expect(phone.get_by_label("更换照片")).to_be_attached()
+    assert axe_violations(phone) == []
+    shoot(phone, "ticket-item-photo", full_page=True)
+    assert admin.get(f"/events/{eid}/items/C-0001").json()["photo_url"]

@@ -197,7 +197,6 @@
     }, function () {});
   }
   // --- photos (SPEC §8): straight from the phone to S3 with a presigned POST, then confirmed ---
-  var PHOTO_TYPES = { 'image/jpeg': true, 'image/png': true }, PHOTO_MAX = 5 * 1024 * 1024;
   function photoBox(item, li) {
     var box = document.createElement('div'); box.className = 'desk-photo';
     if (item.photo_url) {
@@ -210,7 +209,7 @@
     var label = text('label', 'btn btn-ghost photo-pick', item.photo_url ? '更换照片（拍照/上传）' : '拍照/上传照片');
     label.setAttribute('for', id);
     var input = document.createElement('input'); input.type = 'file'; input.id = id; input.className = 'photo-input';
-    input.accept = 'image/jpeg,image/png'; input.setAttribute('capture', 'environment');
+    input.accept = window.BaomingPhoto.accept; input.setAttribute('capture', 'environment');
     input.addEventListener('change', function () {
       var file = input.files && input.files[0];
       input.value = '';
@@ -221,24 +220,13 @@
     return box;
   }
   function uploadPhoto(item, file) {
-    if (!PHOTO_TYPES[file.type]) { say('只接受 JPEG 或 PNG 格式的照片', 'error'); return; }
-    if (file.size > PHOTO_MAX) { say('照片不能超过 5 MB（这张 ' + (file.size / 1048576).toFixed(1) + ' MB）', 'error'); return; }
-    if (!file.size) { say('照片文件是空的', 'error'); return; }
-    var path = '/items/' + encodeURIComponent(item.item_id);
+    var why = window.BaomingPhoto.problem(file);
+    if (why) { say(why, 'error'); return; }
     say('正在上传照片…');
-    call('POST', path + '/photo-upload', { content_type: file.type, size: file.size }).then(function (r) {
-      if (r.status !== 200) { say((r.body && r.body.message) || '无法上传照片', 'error'); return null; }
-      var grant = r.body, form = new FormData();
-      Object.keys(grant.fields).forEach(function (name) { form.append(name, grant.fields[name]); });
-      form.append('file', file);  // last: S3 ignores fields after the file
-      return fetch(grant.url, { method: 'POST', body: form, credentials: 'omit' }).then(function (res) {
-        if (!res.ok) { say('照片上传失败：须为 JPEG 或 PNG 且不超过 5 MB', 'error'); return null; }
-        return call('POST', path + '/photo', { key: grant.key });
-      });
-    }).then(function (r) {
-      if (!r) return;
-      if (r.status !== 200) { say((r.body && r.body.message) || '照片保存失败', 'error'); return; }
-      shown.items = shown.items.map(function (i) { return i.item_id === item.item_id ? r.body : i; });
+    var path = '/items/' + encodeURIComponent(item.item_id);
+    window.BaomingPhoto.send(file, function (method, sub, body) { return call(method, path + sub, body); }).then(function (r) {
+      if (!r.ok) { say(r.message, 'error'); return; }
+      shown.items = shown.items.map(function (i) { return i.item_id === item.item_id ? r.item : i; });
       focusId = item.item_id; render();
       say(item.item_id + ' 照片已保存', 'ok');
       refocus();

@@ -7,6 +7,32 @@
   var errorBox = $('items-error'), seq = 0;
   if (!form) return;
 
+  // Photos of declared items (SPEC §8): straight to S3, confirmed, then the page shows them.
+  var photoError = $('photo-error');
+  function ticketCall(itemId) {
+    return function (method, sub, body) {
+      return fetch('../tickets/' + encodeURIComponent(data.token) + '/items/' + encodeURIComponent(itemId) + sub, {
+        method: method, cache: 'no-store', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body)
+      }).then(function (res) {
+        return res.json().catch(function () { return {}; }).then(function (json) { return { status: res.status, body: json }; });
+      });
+    };
+  }
+  $('item-list').addEventListener('change', function (ev) {
+    var input = ev.target;
+    if (!input.classList || !input.classList.contains('photo-input')) return;
+    var file = input.files && input.files[0], itemId = input.getAttribute('data-item');
+    input.value = '';
+    if (!file) return;
+    photoError.hidden = true;
+    var label = document.querySelector('label[for="' + input.id + '"]'), text = label.textContent;
+    label.textContent = '上传中…';
+    window.BaomingPhoto.send(file, ticketCall(itemId)).then(function (r) {
+      if (r.ok) { location.reload(); return; }
+      label.textContent = text; photoError.textContent = itemId + '：' + r.message; photoError.hidden = false;
+    }, function () { label.textContent = text; photoError.textContent = '网络异常，照片未上传，请重试'; photoError.hidden = false; });
+  });
+
   function rowsNow() { return rows.querySelectorAll('.item-row'); }
   function renumber() {
     var all = rowsNow();
