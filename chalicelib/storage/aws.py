@@ -101,13 +101,12 @@ def photo_client() -> Any:
     endpoint in virtual-host style when deployed, so presigned POST and GET URLs point at
     `https://<bucket>.s3.<region>.<suffix>` (the origin pages' CSP names; no redirect).
     Locally the embedded S3, path style, like `client("s3")`."""
-    import boto3
     from botocore.config import Config
 
     cfg = settings()
     endpoint = cfg.photo_endpoint
     return GuardedClient(
-        boto3.session.Session().client(
+        _photo_session().client(
             "s3",
             region_name=cfg.region,
             endpoint_url=endpoint,
@@ -123,6 +122,21 @@ def photo_client() -> Any:
     )
 
 
+@functools.cache
+def _photo_session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+def photo_credentials() -> Any:
+    """The credentials the photo client signs with (frozen now: Lambda's are static per container,
+    a refreshing source gives its current ones), for signing GET URLs without the client's request
+    pipeline (see storage/photos.view_url)."""
+    return _photo_session().get_credentials().get_frozen_credentials()
+
+
 def reset_for_tests() -> None:
     client.cache_clear()
     photo_client.cache_clear()
+    _photo_session.cache_clear()

@@ -5,6 +5,7 @@ Only this module talks to the photo bucket."""
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from botocore.exceptions import ClientError
 
@@ -91,11 +92,21 @@ def delete_item_photos(event_id: str, item_id: str) -> int:
 
 
 def view_url(key: str, seconds: int) -> str:
-    """A presigned GET of the photo (local signing, no request)."""
-    url: str = aws.photo_client().generate_presigned_url(
-        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=seconds
-    )
-    return url
+    """A presigned GET of the photo (local signing, no request): botocore's own SigV4 query signer
+    on the URL `generate_presigned_url` would build — the same URL, byte for byte (a unit test
+    holds them equal), at a third of the cost, because a console page signs one per photo."""
+    from botocore.auth import S3SigV4QueryAuth
+    from botocore.awsrequest import AWSRequest
+
+    cfg = settings()
+    if cfg.s3_endpoint:  # local: path style on the embedded S3
+        url = f"{cfg.s3_endpoint.rstrip('/')}/{cfg.photo_bucket}/{quote(key)}"
+    else:  # deployed: the bucket's own regional host, the origin pages' CSP allows
+        url = f"{cfg.photo_origin}/{quote(key)}"
+    request = AWSRequest(method="GET", url=url)
+    S3SigV4QueryAuth(aws.photo_credentials(), "s3", cfg.region or "us-east-1", expires=seconds).add_auth(request)
+    signed: str = request.url
+    return signed
 
 
 def set_photo(item: Item, photo_key: str, at: str, only_state: str | None = None) -> Item:

@@ -77,3 +77,49 @@ def test_deployed_urls_are_the_bucket_origin_the_csp_names(deployed, region, ori
     policy = page_security()["Content-Security-Policy"]
     assert f"img-src 'self' data: blob: {origin};" in policy and f"connect-src 'self' {origin};" in policy
     assert os.environ["AWS_REGION"] == region
+
+
+@pytest.mark.parametrize("region", ["ap-east-1", "cn-north-1"])
+def test_photo_urls_are_botocores_own(deployed, monkeypatch, region):
+    """view_url signs with botocore's S3SigV4QueryAuth directly (a console page signs one URL per
+    photo; the client's request pipeline costs 3x): the URL is exactly generate_presigned_url's,
+    with Lambda's session token too."""
+    from chalicelib.storage import aws
+    from chalicelib.storage import photos as photo_store
+
+    monkeypatch.setenv("AWS_SESSION_TOKEN", "IQoJb3JpZ2luX2VjEXAMPLE/+=")
+    deployed(region)
+    key = "photos/expo-2026/C-0012/" + "Ab_-" * 5 + "xy.jpg"
+    for _ in range(5):  # both within the same second (X-Amz-Date), else try again
+        ours = photo_store.view_url(key, 600)
+        theirs = aws.photo_client().generate_presigned_url(
+            "get_object", Params={"Bucket": "baoming-dev-photobucket-1a2b3c", "Key": key}, ExpiresIn=600)
+        if ours.split("X-Amz-Date=")[1][:15] == theirs.split("X-Amz-Date=")[1][:15]:
+            break
+    assert ours == theirs and "X-Amz-Security-Token=IQoJb3JpZ2luX2VjEXAMPLE%2F%2B%3D" in ours
+
+
+def test_local_photo_urls_are_botocores_own_too(monkeypatch):
+    from devtools.local_env import reset_app_caches
+
+    monkeypatch.setenv("S3_ENDPOINT", "http://127.0.0.1:8001")
+    monkeypatch.setenv("PHOTO_BUCKET", "baoming-local-photos")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    reset_app_caches()
+    try:
+        from chalicelib.storage import aws
+        from chalicelib.storage import photos as photo_store
+
+        key = "photos/demo-exchange/C-0001/" + "z" * 22 + ".png"
+        for _ in range(5):
+            ours = photo_store.view_url(key, 600)
+            theirs = aws.photo_client().generate_presigned_url(
+                "get_object", Params={"Bucket": "baoming-local-photos", "Key": key}, ExpiresIn=600)
+            if ours.split("X-Amz-Date=")[1][:15] == theirs.split("X-Amz-Date=")[1][:15]:
+                break
+        assert ours == theirs and ours.startswith("http://127.0.0.1:8001/baoming-local-photos/photos/")
+    finally:
+        monkeypatch.undo()
+        reset_app_caches()
