@@ -56,7 +56,7 @@ integration: $(STAMP)
 e2e: $(STAMP) assets browser
 	$(BIN)/python -m pytest tests/e2e
 
-bench: $(STAMP)
+bench: $(STAMP) assets browser
 	$(BIN)/python -m bench
 
 # Offline: the CloudFormation template and the Lambda zip (with bytecode) in build/$(STAGE)/.

@@ -4,24 +4,11 @@ every text cell neutralised against formula injection, explicit cell types in th
 
 from __future__ import annotations
 
-import codecs
-import contextlib
-import csv
-import io
 from collections.abc import Iterable, Mapping
 from typing import IO, Any
 
-import xlsxwriter
-
 from chalicelib.domain.items import INTENT_LABELS_ZH, STATE_LABELS_ZH, Item
-from chalicelib.formats.spreadsheets import (
-    XLSX_COLUMN_PADDING,
-    XLSX_MAX_COLUMN_WIDTH,
-    XLSX_OPTIONS,
-    display_width,
-    local_time,
-    neutralise,
-)
+from chalicelib.formats.spreadsheets import csv_chunks, local_time, neutralise, write_sheet
 
 COLUMNS = (
     "item_id",
@@ -69,45 +56,11 @@ Rows = Iterable[tuple[Item, Mapping[str, Any] | None]]
 
 
 def write_csv(rows: Rows, out: IO[bytes], lang: str = "zh") -> None:
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\r\n")
-    writer.writerow(HEADERS[lang])
-    out.write(codecs.BOM_UTF8)
-    for item, owner in rows:
-        writer.writerow(item_row(item, owner, lang))
-        if text.tell() > 64 * 1024:
-            out.write(text.getvalue().encode("utf-8"))
-            text.seek(0)
-            text.truncate()
-    out.write(text.getvalue().encode("utf-8"))
+    for chunk in csv_chunks(HEADERS[lang], (item_row(item, owner, lang) for item, owner in rows)):
+        out.write(chunk)
 
 
 def write_xlsx(rows: Rows, out: Any, lang: str = "zh") -> None:
-    names = HEADERS[lang]
-    workbook = xlsxwriter.Workbook(out, XLSX_OPTIONS)
-    try:
-        sheet = workbook.add_worksheet(SHEET_NAMES[lang])
-        bold = workbook.add_format({"bold": True})
-        text = workbook.add_format({"num_format": "@"})
-        widths = [display_width(name) for name in names]
-        for col, name in enumerate(names):
-            sheet.write_string(0, col, name, bold)
-        sheet.freeze_panes(1, 0)
-        row_number = 0
-        for row_number, (item, owner) in enumerate(rows, start=1):
-            for col, cell in enumerate(item_row(item, owner, lang)):
-                if not cell:
-                    continue
-                sheet.write_string(row_number, col, cell, text if col == PHONE_COLUMN else None)
-                widths[col] = max(widths[col], display_width(cell))
-        for col, width in enumerate(widths):
-            sheet.set_column(
-                col, col, min(width + XLSX_COLUMN_PADDING, XLSX_MAX_COLUMN_WIDTH), text if col == PHONE_COLUMN else None
-            )
-        if row_number:
-            sheet.autofilter(0, 0, row_number, len(names) - 1)
-    except BaseException:
-        with contextlib.suppress(Exception):
-            workbook.close()
-        raise
-    workbook.close()
+    write_sheet(
+        out, SHEET_NAMES[lang], HEADERS[lang], (item_row(item, owner, lang) for item, owner in rows), PHONE_COLUMN
+    )

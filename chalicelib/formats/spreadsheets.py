@@ -248,20 +248,28 @@ def iter_csv_chunks(
     chunk_bytes: int = CSV_CHUNK_BYTES,
     questions: Sequence[Mapping[str, Any]] = (),
 ) -> Iterator[bytes]:
-    """The CSV as byte chunks, read lazily from `registrations`.
+    """The attendee list's CSV as byte chunks, read lazily from `registrations` (see csv_chunks)."""
+    names = question_headers(lang, questions)
+    return csv_chunks(names, (export_row(registration, lang, questions) for registration in registrations), chunk_bytes)
+
+
+def csv_chunks(
+    names: Sequence[str], rows: Iterable[Sequence[str | int]], chunk_bytes: int = CSV_CHUNK_BYTES
+) -> Iterator[bytes]:
+    """A CSV (UTF-8 BOM, CRLF, RFC 4180 quoting) as byte chunks, read lazily from `rows`, whose
+    text cells the caller has already neutralised.
 
     Each chunk holds whole rows and is at least `chunk_bytes` long, except the last (so
     chunk_bytes >= 5 MiB makes them valid S3 multipart parts); the first starts with the BOM.
     About one chunk plus one row is held in memory.
     """
-    names = question_headers(lang, questions)
     pending = bytearray(codecs.BOM_UTF8)
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\r\n")  # excel dialect: RFC 4180 quoting
     writer.writerow(names)
     encode_at = max(chunk_bytes // 4, 1)  # characters; a UTF-8 character is 1 to 4 bytes
-    for registration in registrations:
-        writer.writerow(export_row(registration, lang, questions))
+    for row in rows:
+        writer.writerow(row)
         if text.tell() >= encode_at:
             pending += text.getvalue().encode("utf-8")
             text.seek(0)
@@ -306,17 +314,26 @@ def display_width(text: str) -> int:
 def write_xlsx(
     registrations: Iterable[Registration], out: Any, lang: str = "zh", questions: Sequence[Mapping[str, Any]] = ()
 ) -> None:
-    """Stream the workbook into `out`, a path or a binary writable file.
+    """Stream the attendee list's workbook into `out`, a path or a binary writable file (see write_sheet)."""
+    names = question_headers(lang, questions)
+    rows = (export_row(registration, lang, questions) for registration in registrations)
+    write_sheet(out, SHEET_NAMES[lang], names, rows, PHONE_COLUMN)
+
+
+def write_sheet(
+    out: Any, sheet_name: str, names: Sequence[str], rows: Iterable[Sequence[str | int]], text_column: int
+) -> None:
+    """One worksheet: a bold frozen header, `rows` below (text cells already neutralised; ints as
+    numbers; "" stays an empty cell), `text_column` (the phones) formatted as text, an autofilter.
 
     XlsxWriter's constant_memory mode spills each finished row to a temp file (TMPDIR, /tmp on
     Lambda), so memory stays flat. Column widths follow the widest cell seen (header
-    included, capped); XlsxWriter writes them when the workbook closes. Should `registrations`
+    included, capped); XlsxWriter writes them when the workbook closes. Should `rows`
     raise, the error propagates and `out` may hold a truncated workbook: don't publish it.
     """
-    names = question_headers(lang, questions)
     workbook = xlsxwriter.Workbook(out, XLSX_OPTIONS)
     try:
-        sheet = workbook.add_worksheet(SHEET_NAMES[lang])
+        sheet = workbook.add_worksheet(sheet_name)
         bold = workbook.add_format({"bold": True})
         text = workbook.add_format({"num_format": "@"})
         widths = [display_width(name) for name in names]
@@ -324,20 +341,20 @@ def write_xlsx(
             sheet.write_string(0, col, name, bold)
         sheet.freeze_panes(1, 0)
         row_number = 0
-        for row_number, registration in enumerate(registrations, start=1):
-            for col, cell in enumerate(export_row(registration, lang, questions)):
+        for row_number, row in enumerate(rows, start=1):
+            for col, cell in enumerate(row):
                 if cell.__class__ is int:
                     sheet.write_number(row_number, col, cell)
                     continue
                 if not isinstance(cell, str) or not cell:
                     continue  # an absent value stays an empty cell
-                sheet.write_string(row_number, col, cell, text if col == PHONE_COLUMN else None)
+                sheet.write_string(row_number, col, cell, text if col == text_column else None)
                 width = display_width(cell)
                 if width > widths[col]:
                     widths[col] = width
         for col, width in enumerate(widths):
             sheet.set_column(
-                col, col, min(width + XLSX_COLUMN_PADDING, XLSX_MAX_COLUMN_WIDTH), text if col == PHONE_COLUMN else None
+                col, col, min(width + XLSX_COLUMN_PADDING, XLSX_MAX_COLUMN_WIDTH), text if col == text_column else None
             )
         if row_number:
             sheet.autofilter(0, 0, row_number, len(names) - 1)

@@ -1,30 +1,26 @@
 """The organiser's attendee list: paged, and CSV/XLSX downloads of any size.
 
-Exports stream registrations from DynamoDB pages into a spooled temporary file; one that
-fits a Lambda response is returned directly, a larger one goes to S3 behind a URL.
+Exports stream registrations from DynamoDB pages into the file (services/downloads.py says how
+it reaches the organiser).
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import IO, Any
 
-from chalicelib.config import settings
-from chalicelib.domain import audit, tokens
+from chalicelib.domain import tokens
 from chalicelib.domain.access import Caller
 from chalicelib.domain.listing import Page
 from chalicelib.domain.search import BY_ID, BY_PHONE_TAIL, parse_query, phone_tail_term
 from chalicelib.schemas import requests
 from chalicelib.schemas.fields import load
-from chalicelib.services import audit as audit_log
-from chalicelib.services import events, paging
+from chalicelib.services import downloads, events, paging
+from chalicelib.services.downloads import Export
 from chalicelib.storage import registrations as registration_store
 
-CSV_TYPE = "text/csv; charset=utf-8"
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_PAGE_SIZE = 50
-_SPOOL_IN_MEMORY_BYTES = 1_000_000
 
 
 def list_registrations(event_id: str, query: Mapping[str, str]) -> Page:
@@ -61,49 +57,18 @@ def list_registrations(event_id: str, query: Mapping[str, str]) -> Page:
     return paging.page_of(rows, scope, last)
 
 
-def export_action(file_format: str) -> str:
-    return audit.EXPORT_CSV if file_format == "csv" else audit.EXPORT_XLSX
-
-
-@dataclass(frozen=True)
-class Export:
-    """Either the file's bytes (small enough to answer with) or a URL to fetch it from."""
-
-    filename: str
-    content_type: str
-    body: bytes | None = None
-    url: str | None = None
-    link_only: bool = False  # answer a large file's URL as JSON rather than redirect to it
-    url_seconds: int = 0
-
-
 def export(event_id: str, file_format: str, query: Mapping[str, str], caller: Caller | None = None) -> Export:
-    # XlsxWriter and boto3's S3 transfer are heavy to import; only exports need them.
-    from chalicelib.formats import spreadsheets
-    from chalicelib.storage import files
+    from chalicelib.formats import spreadsheets  # XlsxWriter: heavy, only exports need it
 
     params = load(requests.EXPORT_QUERY, dict(query))
     lang = params.get("lang", "zh")
     event = events.require_event(event_id)
-    filename = f"{event_id}-attendees.{file_format}"
-    content_type = CSV_TYPE if file_format == "csv" else XLSX_TYPE
     rows = registration_store.all_of_event(event_id)
-    with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY_BYTES) as spool:
-        if file_format == "csv":
-            spreadsheets.write_csv(rows, spool, lang, questions=event.questions)
-        else:
-            spreadsheets.write_xlsx(rows, spool, lang, questions=event.questions)
-        size = spool.tell()
-        spool.seek(0)
-        if size <= settings().export_inline_max_bytes:
-            result = Export(filename, content_type, body=spool.read())
-        else:
-            result = Export(
-                filename,
-                content_type,
-                url=files.publish(spool, event.event_id, filename, content_type),
-                link_only=params.get("delivery") == "link",
-                url_seconds=settings().export_url_seconds,
-            )
-    audit_log.record(event, (caller or Caller(audit.ADMIN)).actor, export_action(file_format), file_format)
-    return result
+    write: Callable[[IO[bytes]], Any]
+    if file_format == "csv":
+        write = partial(spreadsheets.write_csv, rows, lang=lang, questions=event.questions)
+    else:
+        write = partial(spreadsheets.write_xlsx, rows, lang=lang, questions=event.questions)
+    return downloads.spreadsheet(
+        event, f"{event_id}-attendees.{file_format}", file_format, write, params, caller, file_format
+    )

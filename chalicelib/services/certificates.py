@@ -7,7 +7,7 @@ from chalicelib.domain import clock
 from chalicelib.domain.errors import NoDonations, RegistrationNotFound
 from chalicelib.domain.items import DONATED
 from chalicelib.services import events
-from chalicelib.services.attendees import Export
+from chalicelib.services.downloads import Export
 from chalicelib.storage import items as item_store
 from chalicelib.storage import registrations as registration_store
 

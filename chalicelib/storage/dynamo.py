@@ -60,6 +60,36 @@ def get(key: Mapping[str, Any], consistent: bool = False) -> dict[str, Any] | No
     return from_dynamo(raw) if raw else None
 
 
+def prefix_query(
+    pk: str,
+    sk_prefix: str,
+    equal: Mapping[str, Any] | None = None,
+    contains: Mapping[str, Any] | None = None,
+    projection: str | None = None,
+) -> dict[str, Any]:
+    """Query arguments for the items of partition `pk` whose sort key starts with `sk_prefix`,
+    filtered to those whose attributes equal `equal`'s values and contain `contains`' values
+    (falsy values set no filter). Attribute names go through placeholders: some are reserved words."""
+    values: dict[str, Any] = {":pk": pk, ":prefix": sk_prefix}
+    kwargs: dict[str, Any] = {"TableName": table(), "KeyConditionExpression": "pk = :pk AND begins_with(sk, :prefix)"}
+    filters: list[str] = []
+    names: dict[str, str] = {}
+    for test, conditions in (("{name} = {value}", equal), ("contains({name}, {value})", contains)):
+        for attribute, wanted in (conditions or {}).items():
+            if wanted:
+                name, value = f"#f{len(names)}", f":f{len(names)}"
+                filters.append(test.format(name=name, value=value))
+                names[name] = attribute
+                values[value] = wanted
+    if filters:
+        kwargs["FilterExpression"] = " AND ".join(filters)
+        kwargs["ExpressionAttributeNames"] = names
+    if projection:
+        kwargs["ProjectionExpression"] = projection
+    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    return kwargs
+
+
 @dataclass(frozen=True)
 class Cancellation:
     """Why a TransactWriteItems was cancelled: one reason code (and old item, if any) per action.

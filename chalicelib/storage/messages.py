@@ -223,24 +223,9 @@ def requeue(event_id: str, message_id: str, due_ms: int) -> Message | None:
 
 def of_event(event_id: str, registration_id: str | None = None, status: str | None = None) -> Iterator[Message]:
     """The event's messages in the order they were made, optionally of one registration or status."""
-    values: dict[str, Any] = {":pk": event_items.partition(event_id), ":msg": MESSAGE_PREFIX}
-    kwargs: dict[str, Any] = {
-        "TableName": dynamo.table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :msg)",
-    }
-    filters, names = [], {}
-    if registration_id:
-        filters.append("registration_id = :rid")
-        values[":rid"] = registration_id
-    if status:
-        filters.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = status
-    if filters:
-        kwargs["FilterExpression"] = " AND ".join(filters)
-    if names:
-        kwargs["ExpressionAttributeNames"] = names
-    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    kwargs = dynamo.prefix_query(
+        event_items.partition(event_id), MESSAGE_PREFIX, equal={"registration_id": registration_id, "status": status}
+    )
     while True:
         response = dynamo.client().query(**kwargs)
         for raw in response.get("Items", []):

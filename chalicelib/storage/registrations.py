@@ -534,25 +534,7 @@ def anonymise(registration: Registration, erased_at: str) -> None:
 
 
 def _query(event_id: str, status: str | None, role: str | None) -> dict[str, Any]:
-    values: dict[str, Any] = {":pk": event_items.partition(event_id), ":reg": "REG#"}
-    kwargs: dict[str, Any] = {
-        "TableName": dynamo.table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :reg)",
-    }
-    filters, names = [], {}
-    if status:
-        filters.append("#status = :status")
-        names["#status"] = "status"
-        values[":status"] = status
-    if role:
-        filters.append("#role = :role")
-        names["#role"] = "role"
-        values[":role"] = role
-    if filters:
-        kwargs["FilterExpression"] = " AND ".join(filters)
-        kwargs["ExpressionAttributeNames"] = names
-    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
-    return kwargs
+    return dynamo.prefix_query(event_items.partition(event_id), "REG#", equal={"status": status, "role": role})
 
 
 def _filled_pages(
@@ -585,25 +567,13 @@ def search(
 ) -> tuple[list[str], dict[str, str] | None]:
     """Registration ids under one search term (in registration order), those whose name
     contains `name_key` when given, of one role when given. Reads that term's entries only."""
-    values: dict[str, Any] = {":pk": event_items.partition(event_id), ":term": f"{SEARCH_PREFIX}{term}#"}
-    kwargs: dict[str, Any] = {
-        "TableName": dynamo.table(),
-        "KeyConditionExpression": "pk = :pk AND begins_with(sk, :term)",
-        "ProjectionExpression": "registration_id, sk, pk",
-    }
-    filters, names = [], {}
-    if name_key:
-        filters.append("contains(name_key, :name)")
-        values[":name"] = name_key
-    if role:
-        filters.append("#role = :role")
-        names["#role"] = "role"
-        values[":role"] = role
-    if filters:
-        kwargs["FilterExpression"] = " AND ".join(filters)
-    if names:
-        kwargs["ExpressionAttributeNames"] = names
-    kwargs["ExpressionAttributeValues"] = to_dynamo(values)
+    kwargs = dynamo.prefix_query(
+        event_items.partition(event_id),
+        f"{SEARCH_PREFIX}{term}#",
+        equal={"role": role},
+        contains={"name_key": name_key},
+        projection="registration_id, sk, pk",
+    )
     items, last = _filled_pages(kwargs, limit, start_key)
     return [item["registration_id"] for item in items], last
 

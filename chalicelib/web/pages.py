@@ -353,6 +353,9 @@ def _console_data(root: str, **extra: object) -> dict[str, object]:
         # The award-ceremony parts of the console, loaded when first needed (SPEC §9).
         "awards_js": rooted_asset_url("admin-awards.js", root),
         "awards_css": rooted_asset_url("admin-awards.css", root),
+        # The event form's 报名问题 editor, loaded when first needed (SPEC §6).
+        "questions_js": rooted_asset_url("admin-questions.js", root),
+        "questions_css": rooted_asset_url("admin-questions.css", root),
         "kinds": KIND_LABELS_ZH,
         "kind_roles": {kind: list(roles) for kind, roles in KIND_ROLES.items()},
         "roles_zh": ROLE_LABELS_ZH,

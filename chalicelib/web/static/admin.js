@@ -253,7 +253,8 @@
     function show(fields, message) {
       var unplaced = [], first = null;
       Object.keys(fields || {}).forEach(function (path) {
-        var container = form.querySelector('[data-field="' + path.split('.')[0] + '"]');
+        var container = null, parts = path.split('.'); // the most specific: "questions.2.options", else "questions"
+        for (; parts.length && !container; parts.pop()) container = form.querySelector('[data-field="' + parts.join('.').replace(/["\\]/g, '') + '"]');
         var box = container && container.querySelector('.error');
         var messages = [].concat(fields[path]);
         if (!box) { unplaced = unplaced.concat(messages); return; }
@@ -319,6 +320,21 @@
     return awardsLoading;
   };
 
+  /* The 报名问题 editor (admin-questions.js + .css, SPEC §6), the same way: loaded on first need. */
+  var questionsLoading = null;
+  C.questionsModule = function () {
+    if (!questionsLoading) {
+      questionsLoading = new Promise(function (resolve, reject) {
+        document.head.appendChild(C.el('link', { rel: 'stylesheet', href: data.questions_css }));
+        var script = C.el('script', { src: data.questions_js });
+        script.onload = function () { resolve(C); };
+        script.onerror = function () { questionsLoading = null; reject(new Error('questions')); };
+        document.head.appendChild(script);
+      });
+    }
+    return questionsLoading;
+  };
+
   /* eventForm({onSaved(event), onClose()}) wires #event-form; returns {fill(event)} for editing. */
   C.eventForm = function (options) {
     var form = $('event-form');
@@ -352,6 +368,15 @@
     }
     var addAward = form.querySelector('#award-add');
     if (addAward) addAward.addEventListener('click', function () { withAwards().then(function (ed) { if (ed) ed.add(); }, function () {}); });
+    var questions = null, pendingQuestions = [];
+    function withQuestions() {
+      return C.questionsModule().then(function () {
+        if (!questions) { questions = C.questionsEditor(form); if (questions) questions.fill(pendingQuestions); }
+        return questions;
+      });
+    }
+    var addQuestion = form.querySelector('#question-add');
+    if (addQuestion) addQuestion.addEventListener('click', function () { withQuestions().then(function (ed) { if (ed) ed.add(); }, function () {}); });
     var kinds = form.querySelectorAll('input[name="kind"]');
     for (var i = 0; i < kinds.length; i++) kinds[i].addEventListener('change', showRoles);
     showRoles();
@@ -397,6 +422,10 @@
         body.awards = awards.value();
         if (mode === 'create' && !body.awards.length) delete body.awards;
       }
+      if (questions) {
+        body.questions = questions.value();
+        if (mode === 'create' && !body.questions.length) delete body.questions;
+      }
       if (mode === 'create') {
         if (!lists.length) delete body.checkin_lists;
         var eid = control('event_id').value.trim();
@@ -417,6 +446,7 @@
       if (name === 'roles') return (a || []).slice().sort().join(',') === (b || []).slice().sort().join(',');
       if (name === 'checkin_lists') return formatLists(a) === formatLists(b);
       if (name === 'awards') return JSON.stringify(a || []) === JSON.stringify(b || []);
+      if (name === 'questions') return questions.same(a, b);
       return a === b;
     }
     /* Only what changed, for PATCH. A number left blank goes as null: the server says it's required. */
@@ -448,8 +478,11 @@
       control('checkin_lists').value = formatLists(event.checkin_lists);
       pendingAwards = event.awards || [];
       if (awards) awards.fill(pendingAwards);
-      form.removeAttribute('inert');
-      form.setAttribute('aria-busy', 'false');
+      pendingQuestions = event.questions || [];
+      if (questions) questions.fill(pendingQuestions);
+      function filled() { form.removeAttribute('inert'); form.setAttribute('aria-busy', 'false'); }
+      if (!questions && pendingQuestions.length) withQuestions().then(filled, filled); // busy until its rows are drawn
+      else filled();
     }
 
     function busy(on) {
@@ -467,7 +500,11 @@
         if (options.onSaved) options.onSaved(body);
         return;
       }
-      if (answer.status === 422 && body.fields) { errors.show(body.fields, body.message); return; }
+      if (answer.status === 422 && body.fields) { errors.show(questions ? questions.explain(body.fields) : body.fields, body.message); return; }
+      if (answer.status === 409 && body.error === 'question_in_use' && questions) {
+        errors.show({ questions: [questions.inUse(body, original && original.questions)] }, body.message);
+        return;
+      }
       if (answer.status === 409 && body.error === 'capacity_below_confirmed') {
         errors.show({ capacity: [body.message || CONFLICTS.capacity_below_confirmed] }, body.message);
         return;
@@ -499,7 +536,7 @@
       errors.clear();
       ok.textContent = '';
       if (mode === 'edit' && original) { ev.preventDefault(); fill(original); return; }
-      setTimeout(function () { showRoles(); pendingAwards = []; if (awards) awards.fill([]); }, 0); // after the browser put the defaults back
+      setTimeout(function () { showRoles(); pendingAwards = []; if (awards) awards.fill([]); pendingQuestions = []; if (questions) questions.fill([]); }, 0); // after the browser put the defaults back
     });
     var close = $('event-form-close');
     if (close) close.addEventListener('click', function () { errors.clear(); if (options.onClose) options.onClose(); });
