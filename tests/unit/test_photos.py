@@ -82,7 +82,7 @@ def test_deployed_urls_are_the_bucket_origin_the_csp_names(deployed, region, ori
 @pytest.mark.parametrize("region", ["ap-east-1", "cn-north-1"])
 def test_photo_urls_are_botocores_own(deployed, monkeypatch, region):
     """view_url signs with botocore's S3SigV4QueryAuth directly (a console page signs one URL per
-    photo; the client's request pipeline costs 3x): the URL is exactly generate_presigned_url's,
+    photo; the client's request pipeline costs 1.5–3x more): the URL is exactly generate_presigned_url's,
     with Lambda's session token too."""
     from chalicelib.storage import aws
     from chalicelib.storage import photos as photo_store
