@@ -68,24 +68,32 @@ class GuardedClient:
         return call
 
 
+def _bounded(**options: Any) -> Any:
+    """Every client's limits: connect 1 s, read 2 s (AWS_READ_TIMEOUT), two attempts with standard
+    backoff — an unreachable or hung store is a 503 within about 5 s, not a request held until
+    API Gateway's 29 s limit."""
+    from botocore.config import Config
+
+    return Config(
+        retries={"total_max_attempts": 2, "mode": "standard"},
+        connect_timeout=1,
+        read_timeout=settings().aws_read_timeout,
+        **options,
+    )
+
+
 @functools.cache
 def client(service: str) -> Any:
     import boto3
-    from botocore.config import Config
 
     cfg = settings()
     endpoint = {"dynamodb": cfg.dynamodb_endpoint, "s3": cfg.s3_endpoint, "sns": cfg.sns_endpoint}.get(service)
-    # Bounded: connect 1 s, read 2 s, two attempts with standard backoff — an unreachable or hung
-    # store is a 503 within about 5 s, not a request held until API Gateway's 29 s limit.
     return GuardedClient(
         boto3.session.Session().client(
             service,
             region_name=cfg.region,
             endpoint_url=endpoint,
-            config=Config(
-                retries={"total_max_attempts": 2, "mode": "standard"},
-                connect_timeout=1,
-                read_timeout=cfg.aws_read_timeout,
+            config=_bounded(
                 max_pool_connections=64,
                 # A local endpoint is an IP and port: bucket names can't be host names there.
                 s3={"addressing_style": "path"} if endpoint else None,
@@ -101,7 +109,6 @@ def photo_client() -> Any:
     endpoint in virtual-host style when deployed, so presigned POST and GET URLs point at
     `https://<bucket>.s3.<region>.<suffix>` (the origin pages' CSP names; no redirect).
     Locally the embedded S3, path style, like `client("s3")`."""
-    from botocore.config import Config
 
     cfg = settings()
     endpoint = cfg.photo_endpoint
@@ -110,10 +117,7 @@ def photo_client() -> Any:
             "s3",
             region_name=cfg.region,
             endpoint_url=endpoint,
-            config=Config(
-                retries={"total_max_attempts": 2, "mode": "standard"},
-                connect_timeout=1,
-                read_timeout=cfg.aws_read_timeout,
+            config=_bounded(
                 max_pool_connections=16,
                 s3={"addressing_style": "path" if cfg.s3_endpoint else "virtual"},
                 signature_version="s3v4",

@@ -90,6 +90,38 @@ def prefix_query(
     return kwargs
 
 
+class ConditionFailed(Exception):
+    """A conditional UpdateItem's condition was false. `stored`: the item as it stood then (None if
+    absent). Private to the storage package: each aggregate turns it into a domain error."""
+
+    def __init__(self, stored: dict[str, Any] | None):
+        super().__init__("condition failed")
+        self.stored = stored
+
+
+def update_checked(
+    key: Mapping[str, Any], expression: str, condition: str, names: Mapping[str, str], values: Mapping[str, Any]
+) -> dict[str, Any]:
+    """One conditional UpdateItem: the item as written, or ConditionFailed with the stored one
+    (returned by the same request: no second read to explain a refusal)."""
+    try:
+        response = client().update_item(
+            TableName=table(),
+            Key=to_dynamo(key),
+            UpdateExpression=expression,
+            ConditionExpression=condition,
+            ExpressionAttributeNames=dict(names),
+            ExpressionAttributeValues=to_dynamo(values),
+            ReturnValues="ALL_NEW",
+            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        )
+    except ClientError as error:
+        if is_condition_failure(error):
+            raise ConditionFailed(failed_item(error)) from error
+        raise
+    return from_dynamo(response["Attributes"])
+
+
 @dataclass(frozen=True)
 class Cancellation:
     """Why a TransactWriteItems was cancelled: one reason code (and old item, if any) per action.

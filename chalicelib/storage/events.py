@@ -163,26 +163,14 @@ def update_fields(
         condition += " AND #seats <= :newcap"
     expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
     try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=to_dynamo(key(event_id)),
-            UpdateExpression=expression,
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_dynamo(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if not dynamo.is_condition_failure(error):
-            raise
-        stored = to_event(dynamo.failed_item(error))
+        updated = to_event(dynamo.update_checked(key(event_id), expression, condition, names, values))
+    except dynamo.ConditionFailed as failed:
+        stored = to_event(failed.stored)
         if stored is None:
-            raise EventNotFound() from error
+            raise EventNotFound() from failed
         if new_capacity is not None and new_capacity < stored.seats_confirmed:
-            raise CapacityBelowConfirmed(seats_confirmed=stored.seats_confirmed) from error
-        raise EventChanged(stored) from error
-    updated = to_event(from_dynamo(response["Attributes"]))
+            raise CapacityBelowConfirmed(seats_confirmed=stored.seats_confirmed) from failed
+        raise EventChanged(stored) from failed
     assert updated is not None
     return updated
 

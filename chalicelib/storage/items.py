@@ -162,22 +162,11 @@ def transition(
         for index, attribute in enumerate(removes):
             names[f"#r{index}"] = attribute
         expression += " REMOVE " + ", ".join(f"#r{index}" for index in range(len(removes)))
+    condition = "attribute_exists(pk) AND #state = :from"
     try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=to_dynamo(key(item.event_id, item.item_id)),
-            UpdateExpression=expression,
-            ConditionExpression="attribute_exists(pk) AND #state = :from",
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_dynamo(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
-        )
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            raise ItemChanged(to_item(dynamo.failed_item(error))) from error
-        raise
-    updated = to_item(from_dynamo(response["Attributes"]))
+        updated = to_item(dynamo.update_checked(key(item.event_id, item.item_id), expression, condition, names, values))
+    except dynamo.ConditionFailed as failed:
+        raise ItemChanged(to_item(failed.stored)) from failed
     assert updated is not None
     return updated
 

@@ -15,7 +15,7 @@ from chalicelib.domain.items import Item, item_id_of
 from chalicelib.domain.photos import PHOTOS, UPLOADS, item_prefix
 from chalicelib.storage import aws, dynamo
 from chalicelib.storage import items as item_store
-from chalicelib.storage.dynamo import from_dynamo, to_dynamo
+from chalicelib.storage.dynamo import from_dynamo
 
 
 def _bucket() -> str:
@@ -124,22 +124,13 @@ def set_photo(item: Item, photo_key: str, at: str, only_state: str | None = None
         condition += "#photo = :old"
     else:
         condition += "attribute_not_exists(#photo)"
+    expression = "SET #photo = :photo, #at = :at"
     try:
-        response = dynamo.client().update_item(
-            TableName=dynamo.table(),
-            Key=to_dynamo(item_store.key(item.event_id, item.item_id)),
-            UpdateExpression="SET #photo = :photo, #at = :at",
-            ConditionExpression=condition,
-            ExpressionAttributeNames=names,
-            ExpressionAttributeValues=to_dynamo(values),
-            ReturnValues="ALL_NEW",
-            ReturnValuesOnConditionCheckFailure="ALL_OLD",
+        updated = item_store.to_item(
+            dynamo.update_checked(item_store.key(item.event_id, item.item_id), expression, condition, names, values)
         )
-    except ClientError as error:
-        if dynamo.is_condition_failure(error):
-            raise ItemChanged(item_store.to_item(dynamo.failed_item(error))) from error
-        raise
-    updated = item_store.to_item(from_dynamo(response["Attributes"]))
+    except dynamo.ConditionFailed as failed:
+        raise ItemChanged(item_store.to_item(failed.stored)) from failed
     assert updated is not None
     return updated
 
