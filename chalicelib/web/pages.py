@@ -307,7 +307,7 @@ def render_scanner(event: Event) -> str:
         "lists": lists,
         "ends_at": event.ends_at,
         "worker": asset_url(SCAN_WORKER),
-        "assets": [asset_url(name) for name in ("app.css", "scan.css", "gate-store.js", "scan.js", "jsQR.js")],
+        "assets": [asset_url(name) for name in ("app.css", "scan.css", "gate-store.js", "camera-scan.js", "scan.js", "jsQR.js")],
     }
     return _render("scan.html", page_data=data, event=event, lists=lists)
 

@@ -36,11 +36,14 @@
   $('dl-xlsx').addEventListener('click', function () { fetchFile('/items.xlsx', eid + '-items.xlsx', $('dl-xlsx'), { delivery: 'link' }); });
   $('dl-csv').addEventListener('click', function () { fetchFile('/items.csv', eid + '-items.csv', $('dl-csv'), { delivery: 'link' }); });
 
+  var asked = 0; // filters changed quickly: only the latest question's answer is drawn
   function load() {
+    var mine = ++asked;
     table.setAttribute('aria-busy', 'true');
     C.show(error, '');
     var query = { state: $('state-filter').value, intent: $('intent-filter').value };
     C.api('GET', C.eventPath(eid, '/items'), { query: query }).then(function (answer) {
+      if (mine !== asked) return;
       table.setAttribute('aria-busy', 'false');
       if (answer.status !== 200) {
         if (answer.status !== 401) C.show(error, C.problem(answer, '藏品清单加载失败'));

@@ -7,7 +7,6 @@
   var eid = data.event_id;
   var TOKEN_KEY = 'baoming:staff:' + eid, CAMERA_KEY = 'baoming:desk-camera';
   var codeInput = $('code'), message = $('message'), list = $('items');
-  var camStatus = $('cam-status'), camToggle = $('cam-toggle'), video = $('video');
   var token = null, shown = null, focusId = null;
   var api = '../events/' + encodeURIComponent(eid);
 
@@ -252,60 +251,18 @@
       }).catch(function () { say('标签生成失败，请重试', 'error'); });
   }
 
-  // --- camera: getUserMedia frames → canvas → jsQR (loaded on first use) ---
-  var stream = null, scanning = false, canvas = null, ctx = null, decoder = null, lastCode = '', lastAt = 0;
-  function loadDecoder() {
-    if (window.jsQR) return Promise.resolve(window.jsQR);
-    if (!decoder) {
-      decoder = new Promise(function (resolve, reject) {
-        var script = document.createElement('script');
-        script.src = data.jsqr;
-        script.onload = function () { if (window.jsQR) resolve(window.jsQR); else reject(new Error('jsQR')); };
-        script.onerror = function () { decoder = null; reject(new Error('jsQR')); };
-        document.head.appendChild(script);
-      });
-    }
-    return decoder;
-  }
-  function stopCamera() {
-    scanning = false;
-    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-    stream = null; video.srcObject = null;
-    camToggle.textContent = '开启摄像头'; camStatus.textContent = '摄像头已关闭，可使用扫码枪或手动输入';
-  }
-  function startCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      camStatus.textContent = '此浏览器不能使用摄像头扫码（需 HTTPS），请使用扫码枪或手动输入'; return;
-    }
-    camStatus.textContent = '正在打开摄像头…'; camToggle.textContent = '关闭摄像头';
-    loadDecoder().then(function () {
-      return navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-    }).then(function (s) { stream = s; video.srcObject = s; return video.play(); })
-      .then(function () { scanning = true; camStatus.textContent = ''; tick(); })
-      .catch(function () { scanning = false; camToggle.textContent = '开启摄像头'; camStatus.textContent = '无法打开摄像头，请使用扫码枪或手动输入'; });
-  }
-  function tick() {
-    if (!scanning) return;
-    if (!document.hidden && video.readyState >= 2 && video.videoWidth) {
-      var scale = Math.min(1, 720 / Math.max(video.videoWidth, video.videoHeight));
-      var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
-      if (!canvas) canvas = document.createElement('canvas');
-      if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; ctx = null; }
-      if (!ctx) ctx = canvas.getContext('2d', { willReadFrequently: true });
-      ctx.drawImage(video, 0, 0, w, h);
-      var found = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: 'dontInvert' });
+  // --- camera (camera-scan.js); the same code again within 3 s is the same scan ---
+  var lastCode = '', lastAt = 0;
+  var camera = window.BaomingCamera({ jsqr: data.jsqr, storageKey: CAMERA_KEY, afterToggle: refocus,
+    onCode: function (text) {
       var now = Date.now();
-      if (found && found.data && (found.data !== lastCode || now - lastAt > 3000)) { lastCode = found.data; lastAt = now; lookup(found.data); }
-    }
-    setTimeout(tick, 150);
-  }
-  camToggle.addEventListener('click', function () {
-    if (stream || scanning) { stopCamera(); save(CAMERA_KEY, 'off'); } else { save(CAMERA_KEY, null); startCamera(); }
-    refocus();
-  });
+      if (text === lastCode && now - lastAt <= 3000) return;
+      lastCode = text; lastAt = now;
+      lookup(text);
+    } });
   window.addEventListener('load', refocus);
   if (token) {
     haveToken();
-    if (load(CAMERA_KEY) === 'off') camStatus.textContent = '摄像头已关闭，可使用扫码枪或手动输入';
+    camera.switchedOff();
   } else { noToken(); }
 })();

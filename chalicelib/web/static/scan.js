@@ -7,7 +7,6 @@
   var TOKEN_KEY = 'baoming:staff:' + eid, GATE_KEY = 'baoming:gate:' + eid, CAMERA_KEY = 'baoming:camera';
   var CAMERA_DEBOUNCE_MS = 3000;
   var codeInput = $('code'), gateInput = $('gate'), overlay = $('overlay');
-  var camStatus = $('cam-status'), camToggle = $('cam-toggle'), video = $('video');
   var token = null;
 
   function store() { try { return window.localStorage; } catch (err) { return null; } }
@@ -51,7 +50,7 @@
     if (message) $('no-token-msg').textContent = message;
     $('scanner').hidden = true;
     $('counts').hidden = true;
-    if (typeof stopCamera === 'function' && stream) stopCamera();
+    if (camera && camera.active()) camera.stop();
   }
   function haveToken() {
     $('no-token').hidden = true;
@@ -572,83 +571,14 @@
     }).catch(function () { /* offline now: the cache keeps what it has */ });
   }
 
-  // --- camera: getUserMedia frames → canvas → jsQR ---
-  var stream = null, scanning = false, canvas = null, ctx = null, decoder = null;
-  function loadDecoder() {
-    if (window.jsQR) return Promise.resolve(window.jsQR);
-    if (!decoder) {
-      decoder = new Promise(function (resolve, reject) {
-        var script = document.createElement('script');
-        script.src = data.jsqr;
-        script.onload = function () { if (window.jsQR) resolve(window.jsQR); else reject(new Error('jsQR')); };
-        script.onerror = function () { decoder = null; reject(new Error('jsQR')); };
-        document.head.appendChild(script);
-      });
-    }
-    return decoder;
-  }
-  function setCam(text) { camStatus.textContent = text; }
-  function stopCamera() {
-    scanning = false;
-    if (stream) stream.getTracks().forEach(function (t) { t.stop(); });
-    stream = null;
-    video.srcObject = null;
-    camToggle.textContent = '开启摄像头';
-    setCam('摄像头已关闭，可使用扫码枪或手动输入');
-  }
-  function startCamera() {
-    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      setCam('此浏览器不能使用摄像头扫码（需 HTTPS），请使用扫码枪或手动输入');
-      return;
-    }
-    setCam('正在打开摄像头…');
-    camToggle.textContent = '关闭摄像头';
-    loadDecoder().then(function () {
-      return navigator.mediaDevices.getUserMedia({ video: { facingMode: 'environment' }, audio: false });
-    }).then(function (s) {
-      stream = s;
-      video.srcObject = s;
-      video.setAttribute('playsinline', '');
-      video.muted = true;
-      return video.play();
-    }).then(function () {
-      scanning = true;
-      setCam('');
-      tick();
-    }).catch(function (err) {
-      scanning = false;
-      camToggle.textContent = '开启摄像头';
-      var name = err && err.name;
-      setCam(name === 'NotAllowedError' ? '未获得摄像头权限：请在浏览器设置中允许，或使用扫码枪'
-        : name === 'NotFoundError' || name === 'OverconstrainedError' ? '没有找到摄像头，请使用扫码枪或手动输入'
-        : err && err.message === 'jsQR' ? '扫码组件加载失败，请刷新页面'
-        : '无法打开摄像头，请使用扫码枪或手动输入');
-    });
-  }
-  function tick() {
-    if (!scanning) return;
-    if (!document.hidden && video.readyState >= 2 && video.videoWidth) {
-      var scale = Math.min(1, 720 / Math.max(video.videoWidth, video.videoHeight));
-      var w = Math.round(video.videoWidth * scale), h = Math.round(video.videoHeight * scale);
-      if (!canvas) { canvas = document.createElement('canvas'); }
-      if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; ctx = null; }
-      if (!ctx) ctx = canvas.getContext('2d', { willReadFrequently: true });
-      ctx.drawImage(video, 0, 0, w, h);
-      var found = window.jsQR(ctx.getImageData(0, 0, w, h).data, w, h, { inversionAttempts: 'dontInvert' });
-      if (found && found.data) accept(found.data, 'camera');
-    }
-    setTimeout(tick, 150);
-  }
-  camToggle.addEventListener('click', function () {
-    if (stream || scanning) { stopCamera(); save(CAMERA_KEY, 'off'); } else { save(CAMERA_KEY, null); startCamera(); }
-    refocus();
-  });
+  // --- camera (camera-scan.js) ---
+  var camera = window.BaomingCamera({ jsqr: data.jsqr, storageKey: CAMERA_KEY, afterToggle: refocus,
+    onCode: function (text) { accept(text, 'camera'); } });
   // The camera starts by itself unless staff switched it off on this device (keyboard scanner gates).
   function autoStartCamera() {
-    if (!token || stream || scanning) return;
-    if (load(CAMERA_KEY) === 'off') { setCam('摄像头已关闭，可使用扫码枪或手动输入'); return; }
-    if (document.readyState === 'complete') startCamera();
-    else window.addEventListener('load', function () { if (token && !stream) startCamera(); });
+    if (!token || camera.active() || camera.switchedOff()) return;
+    if (document.readyState === 'complete') camera.start();
+    else window.addEventListener('load', function () { if (token && !camera.active()) camera.start(); });
   }
   loadLocal().then(function () { if (token && !isOffline()) flush(); });
   if (token) { haveToken(); autoStartCamera(); } else { noToken(); }
