@@ -295,6 +295,8 @@ def ticket_page(ticket_token: str) -> tuple[int, str]:
 # --- /scan/{event_id}: the gate scanner ------------------------------------------------------
 
 SCAN_WORKER = "scan-sw.js"  # the scanner's service worker, served with Service-Worker-Allowed
+# What the service worker keeps for opening the scanner offline (the page itself besides).
+SCANNER_ASSETS = ("app.css", "scan.css", "gate-store.js", "camera-scan.js", "scan.js", "jsQR.js")
 
 
 def render_scanner(event: Event) -> str:
@@ -307,7 +309,7 @@ def render_scanner(event: Event) -> str:
         "lists": lists,
         "ends_at": event.ends_at,
         "worker": asset_url(SCAN_WORKER),
-        "assets": [asset_url(name) for name in ("app.css", "scan.css", "gate-store.js", "camera-scan.js", "scan.js", "jsQR.js")],
+        "assets": [asset_url(name) for name in SCANNER_ASSETS],
     }
     return _render("scan.html", page_data=data, event=event, lists=lists)
 
