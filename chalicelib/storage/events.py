@@ -72,10 +72,11 @@ class CounterChanges:
             self.amounts[attribute] = self.amounts.get(attribute, 0) + amount
         return self
 
-    def answers(self, answers: Mapping[str, Any] | None) -> CounterChanges:
-        """One more answer for each question answered (the `question_in_use` rule)."""
+    def answers(self, answers: Mapping[str, Any] | None, amount: int = 1) -> CounterChanges:
+        """One more answer for each question answered (the `question_in_use` rule); -1 when an
+        erasure removes them."""
         for question_id in answers or {}:
-            self.add(f"{ANSWER_COUNT_PREFIX}{question_id}", 1)
+            self.add(f"{ANSWER_COUNT_PREFIX}{question_id}", amount)
         return self
 
     def role(self, role: str | None, metric: str, amount: int) -> CounterChanges:
@@ -155,7 +156,8 @@ def update_fields(
     condition = "attribute_exists(pk) AND #version = :expected"
     for index, question_id in enumerate(unanswered):  # questions removed or retyped: still no answers
         names[f"#a{index}"] = f"{ANSWER_COUNT_PREFIX}{question_id}"
-        condition += f" AND attribute_not_exists(#a{index})"
+        values[":no_answers"] = 0  # erasures take answers away again
+        condition += f" AND (attribute_not_exists(#a{index}) OR #a{index} <= :no_answers)"
     new_capacity = changes.get("capacity")
     if new_capacity is not None:
         names["#seats"] = "seats_confirmed"

@@ -502,6 +502,8 @@ def cancel(registration: Registration, cancelled_at: str, erase: bool = False) -
         counters.role(role, "waitlisted", -1)
         assert registration.waitlist_position is not None
         actions.append({"Delete": {"Key": to_dynamo(waitlist_key(event_id, registration.waitlist_position))}})
+    if erase:
+        counters.answers(registration.answers, -1)
     actions.append(_event_update(event_id, sets, counters, counter_values))
     if erase:
         actions.extend(_copies_deletes(registration))
@@ -526,6 +528,8 @@ def anonymise(registration: Registration, erased_at: str) -> None:
     ]
     if registration.phone_guard and registration.status != CANCELLED:
         actions.append({"Delete": {"Key": to_dynamo(guard_key(event_id, registration.phone_guard))}})
+    if registration.answers:  # its answers are gone: they no longer hold their questions in use
+        actions.append(_event_update(event_id, "", CounterChanges().answers(registration.answers, -1), {}))
     actions.extend(_copies_deletes(registration))
     try:
         dynamo.transact(actions)

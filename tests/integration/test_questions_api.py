@@ -161,3 +161,26 @@ def test_erasure_clears_the_answers(public, admin, make_event, db):
     assert admin.delete(f"/events/{eid}/registrations/{first['registration_id']}").status_code == 204
     stored = next(r for r in db.of_type(eid, "REG#") if r["registration_id"] == first["registration_id"])
     assert "answers" not in stored and stored["erased"] is True
+
+
+def test_a_question_whose_answers_were_all_erased_may_be_removed(public, admin, make_event):
+    eid = make_event(questions=QUESTIONS[:2])["event_id"]
+    erased_now = _register(public, eid, answers={"diet": "素食"}).json()
+    cancelled_first = _register(public, eid, answers={"diet": "无", "topics": ["红毯"]}).json()
+    assert public.post(f"/tickets/{cancelled_first['ticket_token']}/cancel").status_code == 200
+
+    def remove_diet():
+        return admin.patch(f"/events/{eid}", json={"questions": QUESTIONS[1:2]})
+
+    assert admin.delete(f"/events/{eid}/registrations/{erased_now['registration_id']}").status_code == 204
+    # The cancelled registration still holds its answer (the list and the exports show it).
+    assert remove_diet().json()["error"] == "question_in_use"
+    assert admin.delete(f"/events/{eid}/registrations/{cancelled_first['registration_id']}").status_code == 204
+    erased_twice = admin.delete(f"/events/{eid}/registrations/{cancelled_first['registration_id']}")
+    assert erased_twice.status_code in (204, 404)  # a repeat takes nothing off the counters again
+    removed = remove_diet()
+    assert removed.status_code == 200, removed.text
+    assert [q["question_id"] for q in removed.json()["questions"]] == ["topics"]
+    # topics still counts as unanswered (its one answer was erased), and a new answer holds it again.
+    assert _register(public, eid, answers={"topics": ["颁奖"]}).status_code == 201
+    assert admin.patch(f"/events/{eid}", json={"questions": []}).json()["error"] == "question_in_use"
