@@ -77,7 +77,7 @@ def labelled(scope, text: str):
 
 
 def decode_qr(png: bytes) -> list[str]:
-    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"))]
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(png)).convert("L"), formats=zxingcpp.BarcodeFormat.QRCode)]
 
 
 def register(public, eid: str, **fields: Any) -> dict[str, Any]:
