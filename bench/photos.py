@@ -29,12 +29,28 @@ def _per_call(function, runs: int = RUNS) -> float:
 
 
 def main() -> None:
-    os.environ.update({"S3_ENDPOINT": "http://127.0.0.1:9", "PHOTO_BUCKET": "baoming-bench-photos",
-                       "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-                       "AWS_DEFAULT_REGION": "us-east-1", "TOKEN_SIGNING_KEYS": "A:" + "k" * 43})
+    """Signing needs no server: a dead endpoint proves nothing is sent. The environment is put back
+    afterwards, so benchmarks run after this one (`make bench`) reach their own servers."""
     from devtools.local_env import reset_app_caches
 
+    env = {"S3_ENDPOINT": "http://127.0.0.1:9", "PHOTO_BUCKET": "baoming-bench-photos",
+           "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+           "AWS_DEFAULT_REGION": "us-east-1", "TOKEN_SIGNING_KEYS": "A:" + "k" * 43}
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
     reset_app_caches()
+    try:
+        _measure()
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        reset_app_caches()
+
+
+def _measure() -> None:
     from chalicelib.domain import tokens
     from chalicelib.domain.items import Item
     from chalicelib.services import items
