@@ -11,7 +11,6 @@ Signing is local (no request): no server is needed.
 """
 from __future__ import annotations
 
-import os
 import statistics
 import time
 
@@ -31,23 +30,13 @@ def _per_call(function, runs: int = RUNS) -> float:
 def main() -> None:
     """Signing needs no server: a dead endpoint proves nothing is sent. The environment is put back
     afterwards, so benchmarks run after this one (`make bench`) reach their own servers."""
-    from devtools.local_env import reset_app_caches
+    from devtools.local_env import app_environment
 
     env = {"S3_ENDPOINT": "http://127.0.0.1:9", "PHOTO_BUCKET": "baoming-bench-photos",
            "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "AWS_DEFAULT_REGION": "us-east-1", "TOKEN_SIGNING_KEYS": "A:" + "k" * 43}
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    reset_app_caches()
-    try:
+    with app_environment(env):
         _measure()
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        reset_app_caches()
 
 
 def _measure() -> None:

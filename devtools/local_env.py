@@ -39,17 +39,25 @@ def local_environment(dynamodb_endpoint: str, prefix: str = "baoming-test") -> I
         # botocore would be refused as a duplicate (moto ignores ClientRequestToken).
         "AWS_READ_TIMEOUT": "10",
     }
+    with app_environment(env):
+        from chalicelib.storage import aws
+        from devtools.bootstrap import ensure_bucket, ensure_table
+
+        ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
+        ensure_bucket(aws.client("s3"), env["EXPORT_BUCKET"])
+        ensure_bucket(aws.client("s3"), env["PHOTO_BUCKET"])
+        yield env
+
+
+@contextmanager
+def app_environment(env: dict[str, str]) -> Iterator[None]:
+    """The app's settings from `env` while inside (caches reset, so clients and keys follow);
+    the environment as it was, and caches reset again, afterwards."""
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
     reset_app_caches()
-    from chalicelib.storage import aws
-    from devtools.bootstrap import ensure_bucket, ensure_table
-
-    ensure_table(aws.client("dynamodb"), env["TABLE_NAME"])
-    ensure_bucket(aws.client("s3"), env["EXPORT_BUCKET"])
-    ensure_bucket(aws.client("s3"), env["PHOTO_BUCKET"])
     try:
-        yield env
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
