@@ -15,6 +15,9 @@ from chalicelib.schemas import awards as award_schemas
 from chalicelib.schemas import replies, requests
 from chalicelib.services.idempotency import KEY_PATTERN
 from chalicelib.web import openapi_items, openapi_photos
+from chalicelib.web.openapi_parts import error_reply as _error
+from chalicelib.web.openapi_parts import json_body as _json_body
+from chalicelib.web.openapi_parts import ok_reply as _ok
 from chalicelib.web.pages import ASSET_NAME
 
 EVENT_ID = {
@@ -44,18 +47,6 @@ IDEMPOTENCY_KEY = {
     "description": "同一键与同一请求体重复提交时返回首次的结果，24 小时内有效；同一键配不同请求体返回 422",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": f"^{KEY_PATTERN.pattern}$"},
 }
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
-
-
-def _ok(description: str, schema: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _json_body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 # A large export asked for with delivery=link: its short-lived URL instead of a 303 to it.

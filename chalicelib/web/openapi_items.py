@@ -6,18 +6,9 @@ from typing import Any
 
 from chalicelib.domain.ids import ITEM_ID as ITEM_ID_PATTERN
 from chalicelib.schemas import items, requests
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
-
-
-def _ok(description: str, schema: Any) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _json_body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+from chalicelib.web.openapi_parts import error_reply as _error
+from chalicelib.web.openapi_parts import json_body as _json_body
+from chalicelib.web.openapi_parts import ok_reply as _ok
 
 
 def operations(

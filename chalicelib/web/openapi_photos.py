@@ -7,6 +7,8 @@ from typing import Any
 from chalicelib.domain.ids import ITEM_ID as ITEM_ID_PATTERN
 from chalicelib.domain.photos import PHOTO_MAX_BYTES, UPLOAD_SECONDS
 from chalicelib.schemas import items, photos
+from chalicelib.web.openapi_parts import error_reply as _error
+from chalicelib.web.openapi_parts import json_body as _json_body
 
 HOW = (
     "照片不经过本服务（Lambda 单次请求上限 6 MB）：先取上传许可，浏览器把 fields 与文件（字段名 file，"
@@ -14,14 +16,6 @@ HOW = (
     f"{PHOTO_MAX_BYTES // (1024 * 1024)} MB，{UPLOAD_SECONDS // 60} 分钟内有效，S3 拒绝其他上传。"
     "上传成功（201）后用 key 确认。"
 )
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": "Error"}}}
-
-
-def _json_body(schema: Any) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
 
 
 def operations(event_id: dict[str, Any], ticket_token: dict[str, Any]) -> dict[str, dict[str, dict[str, Any]]]:
