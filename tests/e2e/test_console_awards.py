@@ -6,36 +6,20 @@ is screenshot (test-artifacts/screenshots/console-awards-*.png) and checked with
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
-from devtools.samples import registration_body
-from tests.e2e.conftest import BrowserLog
-from tests.e2e.test_console import DESKTOP, _page, check, labelled, ready, row_of, sign_in
-
-
-def register(public, eid: str, **fields: Any) -> str:
-    response = public.post(f"/events/{eid}/registrations", json=registration_body(**fields))
-    assert response.status_code == 201, response.text
-    return response.json()["registration_id"]
-
-
-@pytest.fixture
-def log() -> BrowserLog:
-    return BrowserLog()
-
-
-@pytest.fixture
-def desktop(browser, log) -> Iterator[Any]:
-    yield from _page(browser, log, **DESKTOP)
-
-
-@pytest.fixture
-def phone_page(browser, log) -> Iterator[Any]:
-    yield from _page(browser, log)
+from tests.e2e.test_console import (  # noqa: F401 (fixtures)
+    check,
+    desktop,
+    labelled,
+    log,
+    phone_page,
+    ready,
+    register,
+    row_of,
+    sign_in,
+)
 
 
 def test_edit_awards_in_the_event_form(desktop, stack, admin, make_event):
@@ -84,9 +68,9 @@ def test_seat_award_and_companion_from_the_attendee_list(desktop, stack, admin, 
     page = desktop
     eid = make_event(capacity=20, awards=[{"award_id": "xiaoxing", "name": "十大孝星", "slots": 10},
                                           {"award_id": "fuqi", "name": "十大恩爱夫妻", "slots": 10}])["event_id"]
-    nominee = register(public, eid, role="nominee", award_id="xiaoxing", name="王秀英")
+    nominee = register(public, eid, role="nominee", award_id="xiaoxing", name="王秀英")["registration_id"]
     register(public, eid, role="family", name="王小明")
-    holder = register(public, eid, role="guest", name="赵嘉宾")
+    holder = register(public, eid, role="guest", name="赵嘉宾")["registration_id"]
     assert admin.patch(f"/events/{eid}/registrations/{holder}", json={"seat": "A区1排1座"}).status_code == 200
     page.goto(f"{stack.base_url}/admin/events/{eid}#attendees")
     sign_in(page, stack.admin_token)

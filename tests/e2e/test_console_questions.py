@@ -8,32 +8,14 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from playwright.sync_api import expect
 
 from devtools.samples import registration_body
-from tests.e2e.conftest import BrowserLog
-from tests.e2e.test_console import DESKTOP, _page, check, labelled, sign_in
+from tests.e2e.test_console import check, desktop, labelled, log, phone_page, sign_in  # noqa: F401 (fixtures)
 
 MEALS = ["中餐", "西餐", "素食"]
-
-
-@pytest.fixture
-def log() -> BrowserLog:
-    return BrowserLog()
-
-
-@pytest.fixture
-def desktop(browser, log) -> Iterator[Any]:
-    yield from _page(browser, log, **DESKTOP)
-
-
-@pytest.fixture
-def phone_page(browser, log) -> Iterator[Any]:
-    yield from _page(browser, log)
 
 
 def rows(form):

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import expect
 
 from devtools.samples import registration_body
-from tests.e2e.conftest import BrowserLog, axe_violations, format_violations, new_phone_context, save_screenshot
-from tests.e2e.test_console import PAGE_HOOKS, settle, sign_in
+from tests.e2e.conftest import axe_violations, format_violations, new_phone_context, save_screenshot
+from tests.e2e.test_console import PAGE_HOOKS, log, register, settle, sign_in  # noqa: F401 (log: a fixture)
 
 AWARDS = [
     {"award_id": "xiaoxing", "name": "十大孝星", "slots": 10},
@@ -33,17 +33,6 @@ def check(page, name: str) -> None:
     assert not violations, format_violations(violations, name)
 
 
-def register(public, eid: str, **fields: Any) -> str:
-    response = public.post(f"/events/{eid}/registrations", json=registration_body(**fields))
-    assert response.status_code == 201, response.text
-    return response.json()["registration_id"]
-
-
-@pytest.fixture
-def log() -> BrowserLog:
-    return BrowserLog()
-
-
 @pytest.fixture
 def board_page(browser, log) -> Iterator[Any]:
     context = new_phone_context(browser, log)
@@ -59,13 +48,14 @@ def board_page(browser, log) -> Iterator[Any]:
 @pytest.fixture
 def ceremony(make_event, admin, public) -> dict[str, Any]:
     eid = make_event(title="第三届十大孝星颁奖典礼", capacity=50, max_party_size=2, awards=AWARDS)["event_id"]
-    people = {
-        "wang": register(public, eid, role="nominee", award_id="xiaoxing", name="王秀英"),
-        "li": register(public, eid, role="nominee", award_id="xiaoxing", name="李建国"),
-        "zhang": register(public, eid, role="nominee", award_id="fuqi", name="张伟与刘芳", party_size=2),
-        "wang_son": register(public, eid, role="family", name="王小明"),
-        "wang_daughter": register(public, eid, role="family", name="王小红"),
+    bodies = {
+        "wang": {"role": "nominee", "award_id": "xiaoxing", "name": "王秀英"},
+        "li": {"role": "nominee", "award_id": "xiaoxing", "name": "李建国"},
+        "zhang": {"role": "nominee", "award_id": "fuqi", "name": "张伟与刘芳", "party_size": 2},
+        "wang_son": {"role": "family", "name": "王小明"},
+        "wang_daughter": {"role": "family", "name": "王小红"},
     }
+    people = {key: register(public, eid, **body)["registration_id"] for key, body in bodies.items()}
     for rid, seat in ((people["wang"], "A区1排5座"), (people["li"], "A区1排6座"), (people["zhang"], "A区2排1座")):
         assert admin.patch(f"/events/{eid}/registrations/{rid}", json={"seat": seat}).status_code == 200
     for who in ("wang_son", "wang_daughter"):
